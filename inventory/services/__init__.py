@@ -1,0 +1,1 @@
+"""Services own the inventory's workflows (writes); views, tasks and commands call them."""

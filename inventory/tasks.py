@@ -1,0 +1,32 @@
+"""Celery tasks: thin, take ids, call one service, safe to run twice."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from inventory.services import discovery
+
+
+@shared_task(acks_late=True, time_limit=3600, soft_time_limit=3300)
+def discover_source(run_id: int) -> None:
+    """Execute a source run: one account, or list an Organization's accounts and fan out."""
+    discovery.discovery_execute(run_id)
+
+
+@shared_task(
+    acks_late=True,
+    time_limit=3600,
+    soft_time_limit=3300,
+    autoretry_for=(ConnectionError,),
+    retry_backoff=True,
+    max_retries=3,
+)
+def discover_account(run_id: int) -> None:
+    """Discover one account of an Organization run."""
+    discovery.discovery_execute_account(run_id)
+
+
+@shared_task(ignore_result=True)
+def discover_due_sources() -> list[int]:
+    """Beat: start the sources whose schedule is due."""
+    return discovery.discover_due_sources(dispatch=discover_source.delay)

@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class NhigovConfig(AppConfig):
+    """Cross-cutting pieces: users and roles, the permission gate helpers, (later) the audit trail."""
+
+    name = "nhigov"
+    verbose_name = "nhigov"
+    default_auto_field = "django.db.models.BigAutoField"

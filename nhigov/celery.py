@@ -1,0 +1,34 @@
+"""The Celery application and the one place where the beat schedule is defined.
+
+Without ``REDIS_URL`` tasks run in-process (eager); with it they go to Redis and workers.
+"""
+
+from __future__ import annotations
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "nhigov.settings")
+
+app = Celery("nhigov")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+
+def beat_schedule(tick_seconds: int) -> dict[str, dict[str, object]]:
+    """The periodic tasks, each expiring just before its next run so a backlog never piles up."""
+    return {
+        "discover-due-sources": {
+            "task": "inventory.tasks.discover_due_sources",
+            "schedule": float(tick_seconds),
+            "options": {"expires": max(tick_seconds - 5, 1)},
+        },
+    }
+
+
+@app.on_after_finalize.connect
+def _install_beat_schedule(sender: Celery, **_: object) -> None:
+    from django.conf import settings
+
+    sender.conf.beat_schedule = beat_schedule(settings.NHIGOV_DISCOVERY_TICK_SECONDS)
