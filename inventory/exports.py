@@ -16,9 +16,26 @@ from django.db.models import Prefetch, QuerySet
 from inventory.models import Credential, Identity
 
 EXPORT_FIELDS: tuple[str, ...] = (
-    "account_id", "account_name", "provider", "kind", "name", "arn", "native_id",
-    "classification", "owner", "owner_team", "owner_source", "owner_raw", "lifecycle_state",
-    "flags", "findings", "created_at", "last_used_at", "first_seen_at", "tags", "credentials",
+    "account_id",
+    "account_name",
+    "provider",
+    "kind",
+    "name",
+    "arn",
+    "native_id",
+    "classification",
+    "owner",
+    "owner_team",
+    "owner_source",
+    "owner_raw",
+    "lifecycle_state",
+    "flags",
+    "findings",
+    "created_at",
+    "last_used_at",
+    "first_seen_at",
+    "tags",
+    "credentials",
 )
 _FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
@@ -32,7 +49,9 @@ def export_queryset(queryset: QuerySet[Identity] | None = None) -> QuerySet[Iden
     qs = queryset if queryset is not None else Identity.objects.all()
     return (
         qs.select_related("account", "owner", "owner_team")
-        .prefetch_related(Prefetch("credentials", queryset=Credential.objects.order_by("kind", "id")))
+        .prefetch_related(
+            Prefetch("credentials", queryset=Credential.objects.order_by("kind", "id"))
+        )
         .order_by("account__account_id", "kind", "name", "id")
     )
 
@@ -68,9 +87,9 @@ def export_records(queryset: QuerySet[Identity]) -> Iterator[dict[str, Any]]:
             "arn": identity.arn,
             "native_id": identity.native_id,
             "classification": identity.classification,
-            "owner": (owner.email or owner.username) if owner else (
-                identity.owner_team.name if identity.owner_team else ""
-            ),
+            "owner": (owner.email or owner.username)
+            if owner
+            else (identity.owner_team.name if identity.owner_team else ""),
             "owner_team": identity.owner_team.name if identity.owner_team else "",
             "owner_source": identity.owner_source,
             "owner_raw": identity.owner_raw,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+
 import django_filters
 from django.db.models import Q, QuerySet
 
@@ -54,7 +55,9 @@ class IdentityFilterSet(django_filters.FilterSet):
             Q(name__icontains=value) | Q(arn__icontains=value) | Q(native_id__icontains=value)
         )
 
-    def filter_owner(self, queryset: QuerySet[Identity], name: str, value: str) -> QuerySet[Identity]:
+    def filter_owner(
+        self, queryset: QuerySet[Identity], name: str, value: str
+    ) -> QuerySet[Identity]:
         value = value.strip()
         if not value:
             return queryset

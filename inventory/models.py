@@ -1,4 +1,4 @@
-"""The inventory: where identities come from, what they are, who owns them and what became of them."""
+"""The inventory: where identities come from, what they are, who owns them, what became of them."""
 
 from __future__ import annotations
 
@@ -38,7 +38,7 @@ SOURCE_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 
 
 class Team(models.Model):
-    """A group of people that can own identities; its manager is the escalation target for reviews."""
+    """People who can own identities together; the manager is the escalation target for reviews."""
 
     name = models.CharField(max_length=150, unique=True)
     description = models.TextField(blank=True)
@@ -59,7 +59,7 @@ class Team(models.Model):
 
 
 class Source(models.Model):
-    """Where discovery reads identities from: one AWS account, or an AWS Organization to fan out over.
+    """Where discovery reads identities: one AWS account, or an AWS Organization to fan out over.
 
     Never holds a secret: credentials come from boto3's default chain, then from the role assumed
     (``role_name`` with ``external_id``) in each account.
@@ -128,9 +128,13 @@ class Source(models.Model):
                 "A role name is 1-64 letters, digits or +=,.@_- characters (no path, no ARN)."
             )
         if self.external_id and not AWS_EXTERNAL_ID_RE.match(self.external_id):
-            errors["external_id"] = "An ExternalId is 2-1224 letters, digits or +=,.@:/- characters."
+            errors["external_id"] = (
+                "An ExternalId is 2-1224 letters, digits or +=,.@:/- characters."
+            )
         if self.external_id and not self.role_name and self.kind == SourceKind.AWS_ACCOUNT:
-            errors["external_id"] = "An ExternalId is only used when assuming a role: set a role name."
+            errors["external_id"] = (
+                "An ExternalId is only used when assuming a role: set a role name."
+            )
         if not isinstance(self.regions, list) or not all(
             isinstance(r, str) and AWS_REGION_RE.match(r) for r in self.regions
         ):

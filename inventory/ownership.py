@@ -1,4 +1,4 @@
-"""Who owns an identity, inferred from its tags. Pure: the directory of people and teams is passed in.
+"""Who owns an identity, inferred from its tags. Pure: the directory of people and teams is given.
 
 Tag keys are read in the configured priority order. A value matches a user by e-mail or username
 and a team by name, case-insensitively. A value that matches nobody is kept verbatim and flagged,

@@ -19,7 +19,9 @@ PAGE_SIZE = 50
 @login_required
 def identity_list(request: HttpRequest) -> HttpResponse:
     """The inventory: filters in the URL, the table re-rendered in place by htmx."""
-    base = Identity.objects.visible_to(request.user).select_related("account", "owner", "owner_team")
+    base = Identity.objects.visible_to(request.user).select_related(
+        "account", "owner", "owner_team"
+    )
     filterset = IdentityFilterSet(request.GET or None, queryset=base, request=request)
     queryset = filterset.qs if filterset.is_bound else base
     paginator = Paginator(queryset, PAGE_SIZE)
@@ -32,7 +34,8 @@ def identity_list(request: HttpRequest) -> HttpResponse:
         "query": params.urlencode(),
     }
     template = "inventory/identity_list.html"
-    if getattr(request, "htmx", False) and not request.htmx.history_restore_request:
+    htmx = getattr(request, "htmx", None)
+    if htmx and not htmx.history_restore_request:
         template = "inventory/_identity_table.html"
     return render(request, template, context)
 
@@ -43,7 +46,9 @@ def identity_detail(request: HttpRequest, pk: int) -> HttpResponse:
     identity = get_object_or_404(
         Identity.objects.visible_to(request.user)
         .select_related("account", "owner", "owner_team")
-        .prefetch_related(Prefetch("credentials", queryset=Credential.objects.order_by("kind", "created_at"))),
+        .prefetch_related(
+            Prefetch("credentials", queryset=Credential.objects.order_by("kind", "created_at"))
+        ),
         pk=pk,
     )
     events = identity.events.select_related("actor", "run")[:100]

@@ -2,7 +2,7 @@ from django.apps import AppConfig
 
 
 class NhigovConfig(AppConfig):
-    """Cross-cutting pieces: users and roles, the permission gate helpers, (later) the audit trail."""
+    """Cross-cutting pieces: users and roles, permission helpers, and (later) the audit trail."""
 
     name = "nhigov"
     verbose_name = "nhigov"

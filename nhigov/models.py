@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.db.models.functions import Lower
 
 from nhigov.choices import Role
 
@@ -20,7 +21,7 @@ class User(AbstractUser):
 
     class Meta:
         ordering = ["username"]
-        indexes = [models.Index(models.functions.Lower("email"), name="user_email_lower_idx")]
+        indexes = [models.Index(Lower("email"), name="user_email_lower_idx")]
 
     @property
     def effective_role(self) -> str:

@@ -34,7 +34,9 @@ if not SECRET_KEY:
             "development)."
         )
 elif not DEBUG and SECRET_KEY == _INSECURE_DEV_KEY:
-    raise ImproperlyConfigured("Refusing to run with the development SECRET_KEY while DEBUG is off.")
+    raise ImproperlyConfigured(
+        "Refusing to run with the development SECRET_KEY while DEBUG is off."
+    )
 
 ALLOWED_HOSTS: list[str] = env.list(
     "ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"] if DEBUG or TESTING else []
@@ -111,7 +113,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = env.str("REDIS_URL", default="")
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = None
-CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
+# The suite runs tasks in-process too; the one real-worker test switches this off itself.
+CELERY_TASK_ALWAYS_EAGER = not REDIS_URL or TESTING
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="nhigov")
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -160,6 +164,7 @@ if not DEBUG and not TESTING:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # container health checks speak plain HTTP
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -230,8 +235,19 @@ NHIGOV_DISCOVERY_LOCK_TIMEOUT = timedelta(
 # Tag keys read for the owner, in priority order. Keys in NHIGOV_TEAM_TAG_KEYS name a team.
 NHIGOV_OWNER_TAG_KEYS: list[str] = env.list(
     "NHIGOV_OWNER_TAG_KEYS",
-    default=["owner", "Owner", "OWNER", "owner-email", "contact", "Contact", "team", "Team",
-             "created-by", "CreatedBy", "creator"],
+    default=[
+        "owner",
+        "Owner",
+        "OWNER",
+        "owner-email",
+        "contact",
+        "Contact",
+        "team",
+        "Team",
+        "created-by",
+        "CreatedBy",
+        "creator",
+    ],
 )
 NHIGOV_TEAM_TAG_KEYS: list[str] = env.list("NHIGOV_TEAM_TAG_KEYS", default=["team", "Team"])
 NHIGOV_CREATOR_TAG_KEYS: list[str] = env.list(

@@ -12,8 +12,14 @@ class CredentialSerializer(serializers.ModelSerializer[Credential]):
     class Meta:
         model = Credential
         fields = [
-            "kind", "native_id", "status", "created_at", "last_used_at", "last_used_service",
-            "last_used_region", "last_rotated_at",
+            "kind",
+            "native_id",
+            "status",
+            "created_at",
+            "last_used_at",
+            "last_used_service",
+            "last_used_region",
+            "last_rotated_at",
         ]
 
 
@@ -26,11 +32,33 @@ class IdentitySerializer(serializers.ModelSerializer[Identity]):
     class Meta:
         model = Identity
         fields = [
-            "id", "provider", "account_id", "kind", "native_id", "arn", "name", "path", "region",
-            "tags", "created_at", "first_seen_at", "last_used_at", "classification",
-            "classification_evidence", "owner", "owner_team", "owner_source", "owner_evidence",
-            "owner_raw", "owner_unmatched", "lifecycle_state", "is_orphaned", "is_stale",
-            "is_privileged", "permissions_summary", "credentials",
+            "id",
+            "provider",
+            "account_id",
+            "kind",
+            "native_id",
+            "arn",
+            "name",
+            "path",
+            "region",
+            "tags",
+            "created_at",
+            "first_seen_at",
+            "last_used_at",
+            "classification",
+            "classification_evidence",
+            "owner",
+            "owner_team",
+            "owner_source",
+            "owner_evidence",
+            "owner_raw",
+            "owner_unmatched",
+            "lifecycle_state",
+            "is_orphaned",
+            "is_stale",
+            "is_privileged",
+            "permissions_summary",
+            "credentials",
         ]
 
     def get_owner(self, obj: Identity) -> str | None:
@@ -41,8 +69,17 @@ class SourceSerializer(serializers.ModelSerializer[Source]):
     class Meta:
         model = Source
         fields = [
-            "id", "name", "kind", "account_id", "role_name", "external_id", "regions",
-            "schedule_minutes", "enabled", "last_run_at", "next_run_at",
+            "id",
+            "name",
+            "kind",
+            "account_id",
+            "role_name",
+            "external_id",
+            "regions",
+            "schedule_minutes",
+            "enabled",
+            "last_run_at",
+            "next_run_at",
         ]
         read_only_fields = ["last_run_at", "next_run_at"]
 
@@ -57,14 +94,31 @@ class SourceSerializer(serializers.ModelSerializer[Source]):
 
 
 class DiscoveryRunSerializer(serializers.ModelSerializer[DiscoveryRun]):
-    source = serializers.CharField(source="source.name", read_only=True)
+    source_name = serializers.CharField(source="source.name", read_only=True)
 
     class Meta:
         model = DiscoveryRun
         fields = [
-            "id", "source", "parent", "account_id", "status", "trigger", "created_at",
-            "started_at", "finished_at", "identities_seen", "new_count", "updated_count",
-            "unchanged_count", "vanished_count", "reappeared_count", "api_calls",
-            "api_calls_per_1000_identities", "api_calls_by_operation", "throttled_retries",
-            "complete", "vanish_applied", "errors",
+            "id",
+            "source_name",
+            "parent",
+            "account_id",
+            "status",
+            "trigger",
+            "created_at",
+            "started_at",
+            "finished_at",
+            "identities_seen",
+            "new_count",
+            "updated_count",
+            "unchanged_count",
+            "vanished_count",
+            "reappeared_count",
+            "api_calls",
+            "api_calls_per_1000_identities",
+            "api_calls_by_operation",
+            "throttled_retries",
+            "complete",
+            "vanish_applied",
+            "errors",
         ]

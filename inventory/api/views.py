@@ -17,6 +17,7 @@ from inventory.choices import RunTrigger
 from inventory.filtersets import DiscoveryRunFilterSet, IdentityFilterSet
 from inventory.models import DiscoveryRun, Identity, Source
 from inventory.services.discovery import DiscoveryBusy, discovery_start
+from nhigov.models import User
 
 
 class IdentityViewSet(viewsets.ReadOnlyModelViewSet[Identity]):
@@ -52,7 +53,9 @@ class SourceViewSet(
         try:
             serializer.save()
         except DjangoValidationError as exc:
-            raise ValidationError(exc.message_dict if hasattr(exc, "message_dict") else exc.messages) from exc
+            raise ValidationError(
+                exc.message_dict if hasattr(exc, "message_dict") else exc.messages
+            ) from exc
 
     @action(detail=True, methods=["post"])
     def discover(self, request: Request, pk: str | None = None) -> Response:
@@ -61,7 +64,8 @@ class SourceViewSet(
 
         source = self.get_object()
         try:
-            run = discovery_start(source=source, trigger=RunTrigger.API, requested_by=request.user)
+            user = request.user if isinstance(request.user, User) else None
+            run = discovery_start(source=source, trigger=RunTrigger.API, requested_by=user)
         except DiscoveryBusy as exc:
             return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
         discover_source.delay(run.pk)

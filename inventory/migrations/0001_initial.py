@@ -5,163 +5,363 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Account',
+            name="Account",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('provider', models.CharField(choices=[('aws', 'AWS'), ('generic', 'Generic')], default='aws', max_length=16)),
-                ('account_id', models.CharField(max_length=64)),
-                ('name', models.CharField(blank=True, max_length=255)),
-                ('email', models.CharField(blank=True, max_length=255)),
-                ('is_management', models.BooleanField(default=False)),
-                ('last_complete_at', models.DateTimeField(blank=True, null=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "provider",
+                    models.CharField(
+                        choices=[("aws", "AWS"), ("generic", "Generic")],
+                        default="aws",
+                        max_length=16,
+                    ),
+                ),
+                ("account_id", models.CharField(max_length=64)),
+                ("name", models.CharField(blank=True, max_length=255)),
+                ("email", models.CharField(blank=True, max_length=255)),
+                ("is_management", models.BooleanField(default=False)),
+                ("last_complete_at", models.DateTimeField(blank=True, null=True)),
             ],
             options={
-                'ordering': ['account_id'],
+                "ordering": ["account_id"],
             },
         ),
         migrations.CreateModel(
-            name='Credential',
+            name="Credential",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('access_key', 'Access key'), ('password', 'Console password'), ('mfa_device', 'MFA device'), ('secret', 'Secret value'), ('token', 'Token')], max_length=16)),
-                ('native_id', models.CharField(max_length=2048)),
-                ('status', models.CharField(choices=[('active', 'Active'), ('inactive', 'Inactive')], default='active', max_length=16)),
-                ('created_at', models.DateTimeField(blank=True, null=True)),
-                ('last_used_at', models.DateTimeField(blank=True, null=True)),
-                ('last_used_service', models.CharField(blank=True, max_length=128)),
-                ('last_used_region', models.CharField(blank=True, max_length=32)),
-                ('last_rotated_at', models.DateTimeField(blank=True, null=True)),
-                ('attributes', models.JSONField(blank=True, default=dict)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("access_key", "Access key"),
+                            ("password", "Console password"),
+                            ("mfa_device", "MFA device"),
+                            ("secret", "Secret value"),
+                            ("token", "Token"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("native_id", models.CharField(max_length=2048)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("active", "Active"), ("inactive", "Inactive")],
+                        default="active",
+                        max_length=16,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(blank=True, null=True)),
+                ("last_used_at", models.DateTimeField(blank=True, null=True)),
+                ("last_used_service", models.CharField(blank=True, max_length=128)),
+                ("last_used_region", models.CharField(blank=True, max_length=32)),
+                ("last_rotated_at", models.DateTimeField(blank=True, null=True)),
+                ("attributes", models.JSONField(blank=True, default=dict)),
             ],
             options={
-                'ordering': ['kind', 'created_at', 'id'],
+                "ordering": ["kind", "created_at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Identity',
+            name="Identity",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('provider', models.CharField(choices=[('aws', 'AWS'), ('generic', 'Generic')], default='aws', max_length=16)),
-                ('kind', models.CharField(choices=[('iam_user', 'IAM user'), ('iam_role', 'IAM role'), ('instance_profile', 'Instance profile'), ('secret', 'Secret'), ('root', 'Root account'), ('service_account', 'Service account'), ('token', 'Token'), ('bot', 'Bot / AI agent')], max_length=32)),
-                ('native_id', models.CharField(max_length=2048)),
-                ('arn', models.CharField(blank=True, max_length=2048)),
-                ('provider_id', models.CharField(blank=True, max_length=128)),
-                ('name', models.CharField(max_length=512)),
-                ('path', models.CharField(blank=True, max_length=512)),
-                ('region', models.CharField(blank=True, max_length=32)),
-                ('tags', models.JSONField(blank=True, default=dict)),
-                ('created_at', models.DateTimeField(blank=True, help_text='Created at the provider.', null=True)),
-                ('first_seen_at', models.DateTimeField()),
-                ('last_used_at', models.DateTimeField(blank=True, null=True)),
-                ('last_used_service', models.CharField(blank=True, max_length=128)),
-                ('last_used_region', models.CharField(blank=True, max_length=32)),
-                ('classification', models.CharField(choices=[('human', 'Human'), ('machine', 'Machine'), ('machine_used_by_person', 'Machine used by a person')], max_length=32)),
-                ('classification_evidence', models.JSONField(blank=True, default=dict)),
-                ('owner_source', models.CharField(choices=[('none', 'No owner'), ('tag', 'Tag'), ('creator', 'Creator'), ('manual', 'Set by hand')], default='none', max_length=16)),
-                ('owner_evidence', models.JSONField(blank=True, default=dict)),
-                ('owner_raw', models.CharField(blank=True, max_length=512)),
-                ('owner_unmatched', models.BooleanField(default=False)),
-                ('lifecycle_state', models.CharField(choices=[('discovered', 'Discovered'), ('active', 'Active'), ('pending_deprovision', 'Pending deprovision'), ('disabled', 'Disabled'), ('deprovisioned', 'Deprovisioned'), ('vanished', 'Vanished'), ('excepted', 'Excepted')], default='discovered', max_length=32)),
-                ('lifecycle_changed_at', models.DateTimeField(blank=True, null=True)),
-                ('vanished_at', models.DateTimeField(blank=True, null=True)),
-                ('policies', models.JSONField(blank=True, default=list)),
-                ('trust_policy', models.JSONField(blank=True, null=True)),
-                ('groups', models.JSONField(blank=True, default=list)),
-                ('attributes', models.JSONField(blank=True, default=dict)),
-                ('permissions_summary', models.JSONField(blank=True, default=dict)),
-                ('is_privileged', models.BooleanField(default=False)),
-                ('is_orphaned', models.BooleanField(default=False)),
-                ('orphaned_since', models.DateTimeField(blank=True, null=True)),
-                ('is_stale', models.BooleanField(default=False)),
-                ('stale_since', models.DateTimeField(blank=True, null=True)),
-                ('content_hash', models.CharField(max_length=32)),
-                ('updated_at', models.DateTimeField()),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "provider",
+                    models.CharField(
+                        choices=[("aws", "AWS"), ("generic", "Generic")],
+                        default="aws",
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("iam_user", "IAM user"),
+                            ("iam_role", "IAM role"),
+                            ("instance_profile", "Instance profile"),
+                            ("secret", "Secret"),
+                            ("root", "Root account"),
+                            ("service_account", "Service account"),
+                            ("token", "Token"),
+                            ("bot", "Bot / AI agent"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                ("native_id", models.CharField(max_length=2048)),
+                ("arn", models.CharField(blank=True, max_length=2048)),
+                ("provider_id", models.CharField(blank=True, max_length=128)),
+                ("name", models.CharField(max_length=512)),
+                ("path", models.CharField(blank=True, max_length=512)),
+                ("region", models.CharField(blank=True, max_length=32)),
+                ("tags", models.JSONField(blank=True, default=dict)),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        blank=True, help_text="Created at the provider.", null=True
+                    ),
+                ),
+                ("first_seen_at", models.DateTimeField()),
+                ("last_used_at", models.DateTimeField(blank=True, null=True)),
+                ("last_used_service", models.CharField(blank=True, max_length=128)),
+                ("last_used_region", models.CharField(blank=True, max_length=32)),
+                (
+                    "classification",
+                    models.CharField(
+                        choices=[
+                            ("human", "Human"),
+                            ("machine", "Machine"),
+                            ("machine_used_by_person", "Machine used by a person"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                ("classification_evidence", models.JSONField(blank=True, default=dict)),
+                (
+                    "owner_source",
+                    models.CharField(
+                        choices=[
+                            ("none", "No owner"),
+                            ("tag", "Tag"),
+                            ("creator", "Creator"),
+                            ("manual", "Set by hand"),
+                        ],
+                        default="none",
+                        max_length=16,
+                    ),
+                ),
+                ("owner_evidence", models.JSONField(blank=True, default=dict)),
+                ("owner_raw", models.CharField(blank=True, max_length=512)),
+                ("owner_unmatched", models.BooleanField(default=False)),
+                (
+                    "lifecycle_state",
+                    models.CharField(
+                        choices=[
+                            ("discovered", "Discovered"),
+                            ("active", "Active"),
+                            ("pending_deprovision", "Pending deprovision"),
+                            ("disabled", "Disabled"),
+                            ("deprovisioned", "Deprovisioned"),
+                            ("vanished", "Vanished"),
+                            ("excepted", "Excepted"),
+                        ],
+                        default="discovered",
+                        max_length=32,
+                    ),
+                ),
+                ("lifecycle_changed_at", models.DateTimeField(blank=True, null=True)),
+                ("vanished_at", models.DateTimeField(blank=True, null=True)),
+                ("policies", models.JSONField(blank=True, default=list)),
+                ("trust_policy", models.JSONField(blank=True, null=True)),
+                ("groups", models.JSONField(blank=True, default=list)),
+                ("attributes", models.JSONField(blank=True, default=dict)),
+                ("permissions_summary", models.JSONField(blank=True, default=dict)),
+                ("is_privileged", models.BooleanField(default=False)),
+                ("is_orphaned", models.BooleanField(default=False)),
+                ("orphaned_since", models.DateTimeField(blank=True, null=True)),
+                ("is_stale", models.BooleanField(default=False)),
+                ("stale_since", models.DateTimeField(blank=True, null=True)),
+                ("content_hash", models.CharField(max_length=32)),
+                ("updated_at", models.DateTimeField()),
             ],
             options={
-                'verbose_name_plural': 'identities',
-                'ordering': ['name', 'id'],
+                "verbose_name_plural": "identities",
+                "ordering": ["name", "id"],
             },
         ),
         migrations.CreateModel(
-            name='IdentityEvent',
+            name="IdentityEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('changed', 'Changed at the provider'), ('vanished', 'Vanished'), ('reappeared', 'Reappeared'), ('state_changed', 'Lifecycle state changed'), ('owner_changed', 'Owner changed')], max_length=32)),
-                ('at', models.DateTimeField()),
-                ('from_state', models.CharField(blank=True, max_length=32)),
-                ('to_state', models.CharField(blank=True, max_length=32)),
-                ('reason', models.TextField(blank=True)),
-                ('details', models.JSONField(blank=True, default=dict)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("changed", "Changed at the provider"),
+                            ("vanished", "Vanished"),
+                            ("reappeared", "Reappeared"),
+                            ("state_changed", "Lifecycle state changed"),
+                            ("owner_changed", "Owner changed"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                ("at", models.DateTimeField()),
+                ("from_state", models.CharField(blank=True, max_length=32)),
+                ("to_state", models.CharField(blank=True, max_length=32)),
+                ("reason", models.TextField(blank=True)),
+                ("details", models.JSONField(blank=True, default=dict)),
             ],
             options={
-                'ordering': ['-at', '-id'],
+                "ordering": ["-at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='Source',
+            name="Source",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, unique=True)),
-                ('kind', models.CharField(choices=[('aws-organization', 'AWS Organization'), ('aws-account', 'AWS account')], max_length=32)),
-                ('account_id', models.CharField(blank=True, help_text='The AWS account (aws-account), or the management account (aws-organization, optional: read from the credentials when blank).', max_length=12)),
-                ('role_name', models.CharField(blank=True, help_text='Role assumed in each account. Blank: use the default credentials as they are (aws-account) or the default member role (aws-organization).', max_length=64)),
-                ('external_id', models.CharField(blank=True, max_length=1224)),
-                ('regions', models.JSONField(blank=True, default=list)),
-                ('schedule_minutes', models.PositiveIntegerField(blank=True, default=1440, help_text='Minutes between scheduled discoveries; empty for manual runs only.', null=True)),
-                ('enabled', models.BooleanField(default=True)),
-                ('last_run_at', models.DateTimeField(blank=True, null=True)),
-                ('next_run_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, unique=True)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("aws-organization", "AWS Organization"),
+                            ("aws-account", "AWS account"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                (
+                    "account_id",
+                    models.CharField(
+                        blank=True,
+                        help_text="The AWS account (aws-account), or the management account (aws-organization, optional: read from the credentials when blank).",
+                        max_length=12,
+                    ),
+                ),
+                (
+                    "role_name",
+                    models.CharField(
+                        blank=True,
+                        help_text="Role assumed in each account. Blank: use the default credentials as they are (aws-account) or the default member role (aws-organization).",
+                        max_length=64,
+                    ),
+                ),
+                ("external_id", models.CharField(blank=True, max_length=1224)),
+                ("regions", models.JSONField(blank=True, default=list)),
+                (
+                    "schedule_minutes",
+                    models.PositiveIntegerField(
+                        blank=True,
+                        default=1440,
+                        help_text="Minutes between scheduled discoveries; empty for manual runs only.",
+                        null=True,
+                    ),
+                ),
+                ("enabled", models.BooleanField(default=True)),
+                ("last_run_at", models.DateTimeField(blank=True, null=True)),
+                ("next_run_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Team',
+            name="Team",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=150, unique=True)),
-                ('description', models.TextField(blank=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=150, unique=True)),
+                ("description", models.TextField(blank=True)),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='DiscoveryRun',
+            name="DiscoveryRun",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('account_id', models.CharField(blank=True, max_length=64)),
-                ('status', models.CharField(choices=[('queued', 'Queued'), ('running', 'Running'), ('succeeded', 'Succeeded'), ('partial', 'Partial'), ('failed', 'Failed')], default='queued', max_length=16)),
-                ('trigger', models.CharField(choices=[('manual', 'Run now (web)'), ('cli', 'Command line'), ('schedule', 'Schedule'), ('api', 'API')], default='manual', max_length=16)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('identities_seen', models.PositiveIntegerField(default=0)),
-                ('new_count', models.PositiveIntegerField(default=0)),
-                ('updated_count', models.PositiveIntegerField(default=0)),
-                ('unchanged_count', models.PositiveIntegerField(default=0)),
-                ('vanished_count', models.PositiveIntegerField(default=0)),
-                ('reappeared_count', models.PositiveIntegerField(default=0)),
-                ('api_calls', models.PositiveIntegerField(default=0)),
-                ('api_calls_by_operation', models.JSONField(blank=True, default=dict)),
-                ('throttled_retries', models.PositiveIntegerField(default=0)),
-                ('complete', models.BooleanField(default=False)),
-                ('vanish_applied', models.BooleanField(default=False)),
-                ('errors', models.JSONField(blank=True, default=list)),
-                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='children', to='inventory.discoveryrun')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("account_id", models.CharField(blank=True, max_length=64)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("queued", "Queued"),
+                            ("running", "Running"),
+                            ("succeeded", "Succeeded"),
+                            ("partial", "Partial"),
+                            ("failed", "Failed"),
+                        ],
+                        default="queued",
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "trigger",
+                    models.CharField(
+                        choices=[
+                            ("manual", "Run now (web)"),
+                            ("cli", "Command line"),
+                            ("schedule", "Schedule"),
+                            ("api", "API"),
+                        ],
+                        default="manual",
+                        max_length=16,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                ("identities_seen", models.PositiveIntegerField(default=0)),
+                ("new_count", models.PositiveIntegerField(default=0)),
+                ("updated_count", models.PositiveIntegerField(default=0)),
+                ("unchanged_count", models.PositiveIntegerField(default=0)),
+                ("vanished_count", models.PositiveIntegerField(default=0)),
+                ("reappeared_count", models.PositiveIntegerField(default=0)),
+                ("api_calls", models.PositiveIntegerField(default=0)),
+                ("api_calls_by_operation", models.JSONField(blank=True, default=dict)),
+                ("throttled_retries", models.PositiveIntegerField(default=0)),
+                ("complete", models.BooleanField(default=False)),
+                ("vanish_applied", models.BooleanField(default=False)),
+                ("errors", models.JSONField(blank=True, default=list)),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="children",
+                        to="inventory.discoveryrun",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
     ]

@@ -6,156 +6,239 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('inventory', '0001_initial'),
+        ("inventory", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='discoveryrun',
-            name='requested_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="discoveryrun",
+            name="requested_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='account',
-            name='last_run',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='inventory.discoveryrun'),
+            model_name="account",
+            name="last_run",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to="inventory.discoveryrun",
+            ),
         ),
         migrations.AddField(
-            model_name='identity',
-            name='account',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='identities', to='inventory.account'),
+            model_name="identity",
+            name="account",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="identities",
+                to="inventory.account",
+            ),
         ),
         migrations.AddField(
-            model_name='identity',
-            name='owner',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='owned_identities', to=settings.AUTH_USER_MODEL),
+            model_name="identity",
+            name="owner",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="owned_identities",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='credential',
-            name='identity',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='credentials', to='inventory.identity'),
+            model_name="credential",
+            name="identity",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="credentials",
+                to="inventory.identity",
+            ),
         ),
         migrations.AddField(
-            model_name='identityevent',
-            name='actor',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="identityevent",
+            name="actor",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='identityevent',
-            name='identity',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='events', to='inventory.identity'),
+            model_name="identityevent",
+            name="identity",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="events",
+                to="inventory.identity",
+            ),
         ),
         migrations.AddField(
-            model_name='identityevent',
-            name='run',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='inventory.discoveryrun'),
+            model_name="identityevent",
+            name="run",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to="inventory.discoveryrun",
+            ),
         ),
         migrations.AddField(
-            model_name='source',
-            name='active_run',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='inventory.discoveryrun'),
+            model_name="source",
+            name="active_run",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to="inventory.discoveryrun",
+            ),
         ),
         migrations.AddField(
-            model_name='source',
-            name='created_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="source",
+            name="created_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='discoveryrun',
-            name='source',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='runs', to='inventory.source'),
+            model_name="discoveryrun",
+            name="source",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="runs",
+                to="inventory.source",
+            ),
         ),
         migrations.AddField(
-            model_name='account',
-            name='source',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='accounts', to='inventory.source'),
+            model_name="account",
+            name="source",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="accounts",
+                to="inventory.source",
+            ),
         ),
         migrations.AddField(
-            model_name='team',
-            name='manager',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='managed_teams', to=settings.AUTH_USER_MODEL),
+            model_name="team",
+            name="manager",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="managed_teams",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='team',
-            name='members',
-            field=models.ManyToManyField(blank=True, related_name='teams', to=settings.AUTH_USER_MODEL),
+            model_name="team",
+            name="members",
+            field=models.ManyToManyField(
+                blank=True, related_name="teams", to=settings.AUTH_USER_MODEL
+            ),
         ),
         migrations.AddField(
-            model_name='identity',
-            name='owner_team',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='identities', to='inventory.team'),
+            model_name="identity",
+            name="owner_team",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="identities",
+                to="inventory.team",
+            ),
         ),
         migrations.AddIndex(
-            model_name='credential',
-            index=models.Index(fields=['native_id'], name='credential_native_idx'),
+            model_name="credential",
+            index=models.Index(fields=["native_id"], name="credential_native_idx"),
         ),
         migrations.AddConstraint(
-            model_name='credential',
-            constraint=models.UniqueConstraint(fields=('identity', 'kind', 'native_id'), name='credential_identity_native'),
+            model_name="credential",
+            constraint=models.UniqueConstraint(
+                fields=("identity", "kind", "native_id"), name="credential_identity_native"
+            ),
         ),
         migrations.AddIndex(
-            model_name='identityevent',
-            index=models.Index(fields=['identity', '-at'], name='identity_event_recent_idx'),
+            model_name="identityevent",
+            index=models.Index(fields=["identity", "-at"], name="identity_event_recent_idx"),
         ),
         migrations.AddIndex(
-            model_name='discoveryrun',
-            index=models.Index(fields=['source', '-created_at'], name='run_source_recent_idx'),
+            model_name="discoveryrun",
+            index=models.Index(fields=["source", "-created_at"], name="run_source_recent_idx"),
         ),
         migrations.AddIndex(
-            model_name='discoveryrun',
-            index=models.Index(fields=['account_id', '-created_at'], name='run_account_recent_idx'),
+            model_name="discoveryrun",
+            index=models.Index(fields=["account_id", "-created_at"], name="run_account_recent_idx"),
         ),
         migrations.AddConstraint(
-            model_name='account',
-            constraint=models.UniqueConstraint(fields=('provider', 'account_id'), name='account_unique'),
+            model_name="account",
+            constraint=models.UniqueConstraint(
+                fields=("provider", "account_id"), name="account_unique"
+            ),
         ),
         migrations.AddIndex(
-            model_name='identity',
-            index=models.Index(fields=['name', 'id'], name='identity_name_idx'),
+            model_name="identity",
+            index=models.Index(fields=["name", "id"], name="identity_name_idx"),
         ),
         migrations.AddIndex(
-            model_name='identity',
-            index=models.Index(fields=['kind', 'name', 'id'], name='identity_kind_name_idx'),
+            model_name="identity",
+            index=models.Index(fields=["kind", "name", "id"], name="identity_kind_name_idx"),
         ),
         migrations.AddIndex(
-            model_name='identity',
-            index=models.Index(fields=['account', 'kind'], name='identity_account_kind_idx'),
+            model_name="identity",
+            index=models.Index(fields=["account", "kind"], name="identity_account_kind_idx"),
         ),
         migrations.AddIndex(
-            model_name='identity',
-            index=models.Index(fields=['lifecycle_state', 'name'], name='identity_state_idx'),
+            model_name="identity",
+            index=models.Index(fields=["lifecycle_state", "name"], name="identity_state_idx"),
         ),
         migrations.AddIndex(
-            model_name='identity',
-            index=models.Index(fields=['classification', 'name'], name='identity_class_idx'),
+            model_name="identity",
+            index=models.Index(fields=["classification", "name"], name="identity_class_idx"),
         ),
         migrations.AddIndex(
-            model_name='identity',
-            index=models.Index(fields=['owner', 'name'], name='identity_owner_idx'),
+            model_name="identity",
+            index=models.Index(fields=["owner", "name"], name="identity_owner_idx"),
         ),
         migrations.AddIndex(
-            model_name='identity',
-            index=models.Index(fields=['owner_team', 'name'], name='identity_team_idx'),
+            model_name="identity",
+            index=models.Index(fields=["owner_team", "name"], name="identity_team_idx"),
         ),
         migrations.AddIndex(
-            model_name='identity',
-            index=models.Index(fields=['is_orphaned', 'name'], name='identity_orphan_idx'),
+            model_name="identity",
+            index=models.Index(fields=["is_orphaned", "name"], name="identity_orphan_idx"),
         ),
         migrations.AddIndex(
-            model_name='identity',
-            index=models.Index(fields=['is_stale', 'name'], name='identity_stale_idx'),
+            model_name="identity",
+            index=models.Index(fields=["is_stale", "name"], name="identity_stale_idx"),
         ),
         migrations.AddIndex(
-            model_name='identity',
-            index=models.Index(fields=['last_used_at'], name='identity_last_used_idx'),
+            model_name="identity",
+            index=models.Index(fields=["last_used_at"], name="identity_last_used_idx"),
         ),
         migrations.AddConstraint(
-            model_name='identity',
-            constraint=models.UniqueConstraint(fields=('account', 'native_id'), name='identity_account_native'),
+            model_name="identity",
+            constraint=models.UniqueConstraint(
+                fields=("account", "native_id"), name="identity_account_native"
+            ),
         ),
     ]

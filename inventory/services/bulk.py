@@ -47,7 +47,9 @@ def upsert(
         with transaction.atomic():
             _upsert_postgresql(model, rows, unique_fields, update_fields)
         return
-    json_fields = {f.attname for f in model._meta.concrete_fields if isinstance(f, models.JSONField)}
+    json_fields = {
+        f.attname for f in model._meta.concrete_fields if isinstance(f, models.JSONField)
+    }
     objs = []
     for row in rows:
         values = {
@@ -59,8 +61,8 @@ def upsert(
         objs,
         batch_size=batch_size,
         update_conflicts=True,
-        unique_fields=[model._meta.get_field(f).name for f in unique_fields],
-        update_fields=[model._meta.get_field(f).name for f in update_fields],
+        unique_fields=[_concrete_field(model._meta, f).name for f in unique_fields],
+        update_fields=[_concrete_field(model._meta, f).name for f in update_fields],
     )
 
 
@@ -78,20 +80,20 @@ def _upsert_postgresql(
 ) -> None:
     meta = model._meta
     columns = list(rows[0].keys())
-    db_columns = [meta.get_field(_field_name(meta, c)).column for c in columns]
+    db_columns = [_concrete_field(meta, c).column for c in columns]
     json_positions = [
-        i
-        for i, c in enumerate(columns)
-        if isinstance(meta.get_field(_field_name(meta, c)), models.JSONField)
+        i for i, c in enumerate(columns) if isinstance(_concrete_field(meta, c), models.JSONField)
     ]
     quote = connection.ops.quote_name
     table = quote(meta.db_table)
     stage = quote(f"nhigov_stage_{uuid.uuid4().hex[:12]}")
     col_sql = ", ".join(quote(c) for c in db_columns)
-    conflict_sql = ", ".join(quote(meta.get_field(_field_name(meta, f)).column) for f in unique_fields)
+    conflict_sql = ", ".join(
+        quote(_concrete_field(meta, f).column) for f in unique_fields
+    )
     set_sql = ", ".join(
         f"{quote(col)} = EXCLUDED.{quote(col)}"
-        for col in (meta.get_field(_field_name(meta, f)).column for f in update_fields)
+        for col in (_concrete_field(meta, f).column for f in update_fields)
     )
     with connection.cursor() as cursor:
         cursor.execute(
@@ -114,9 +116,9 @@ def _upsert_postgresql(
         cursor.execute(f"DROP TABLE {stage}")
 
 
-def _field_name(meta: Any, attname: str) -> str:
-    """Field name for an attname (``owner_id`` -> ``owner``)."""
+def _concrete_field(meta: Any, attname: str) -> models.Field[Any, Any]:
+    """The concrete field for an attname (``owner_id`` -> the ``owner`` foreign key)."""
     for f in meta.concrete_fields:
         if f.attname == attname:
-            return str(f.name)
-    return attname
+            return f
+    raise ValueError(f"{meta.label} has no column {attname!r}")

@@ -9,6 +9,7 @@ errors, whatever happens.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
 from datetime import timedelta
@@ -31,8 +32,14 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 _COUNT_FIELDS = (
-    "identities_seen", "new_count", "updated_count", "unchanged_count", "vanished_count",
-    "reappeared_count", "api_calls", "throttled_retries",
+    "identities_seen",
+    "new_count",
+    "updated_count",
+    "unchanged_count",
+    "vanished_count",
+    "reappeared_count",
+    "api_calls",
+    "throttled_retries",
 )
 
 
@@ -64,7 +71,9 @@ def discovery_start(
             account_id=source.account_id if source.kind == SourceKind.AWS_ACCOUNT else "",
         )
         expired = now - settings.NHIGOV_DISCOVERY_LOCK_TIMEOUT
-        previous = Source.objects.filter(pk=source.pk).values_list("active_run_id", flat=True).first()
+        previous = (
+            Source.objects.filter(pk=source.pk).values_list("active_run_id", flat=True).first()
+        )
         claimed = Source.objects.filter(
             Q(active_run__isnull=True) | Q(active_run__created_at__lt=expired), pk=source.pk
         ).update(active_run=run)
@@ -122,13 +131,19 @@ def discovery_execute(run_id: int, *, inline: bool = False) -> DiscoveryRun | No
         )
         if info.status != "ACTIVE":
             skipped.append(
-                {"account_id": info.account_id, "code": "Skipped",
-                 "message": f"Account status is {info.status}."}
+                {
+                    "account_id": info.account_id,
+                    "code": "Skipped",
+                    "message": f"Account status is {info.status}.",
+                }
             )
             continue
         children.append(
             DiscoveryRun.objects.create(
-                source=source, parent=run, account_id=account.account_id, trigger=run.trigger,
+                source=source,
+                parent=run,
+                account_id=account.account_id,
+                trigger=run.trigger,
                 requested_by=run.requested_by,
             )
         )
@@ -155,7 +170,9 @@ def discovery_execute_account(run_id: int) -> DiscoveryRun | None:
         return run
     if not _mark_running(run):
         return run
-    account = Account.objects.filter(provider=run.source.provider, account_id=run.account_id).first()
+    account = Account.objects.filter(
+        provider=run.source.provider, account_id=run.account_id
+    ).first()
     role_name = run.source.role_name
     if account is not None and account.is_management:
         role_name = ""  # read directly with the management account's own credentials
@@ -199,14 +216,19 @@ def _discover_account(run: DiscoveryRun, account_id: str, *, role_name: str) -> 
         account, _ = Account.objects.get_or_create(
             provider=source.provider, account_id=account_id, defaults={"source": source}
         )
-        result = reconcile_account(account=account, inventory=inventory, now=timezone.now(), run=run)
+        result = reconcile_account(
+            account=account, inventory=inventory, now=timezone.now(), run=run
+        )
     except ConnectorError as exc:
         _fail(run, [{"account_id": account_id, **exc.as_dict()}], inventory)
         return
     except Exception as exc:  # recorded on the run, never lost in a worker log only
         logger.exception("Discovery of account %s failed (run %s)", account_id, run.pk)
-        _fail(run, [{"account_id": account_id, "code": type(exc).__name__, "message": str(exc)}],
-              inventory)
+        _fail(
+            run,
+            [{"account_id": account_id, "code": type(exc).__name__, "message": str(exc)}],
+            inventory,
+        )
         return
     DiscoveryRun.objects.filter(pk=run.pk).update(
         status=RunStatus.SUCCEEDED if inventory.complete else RunStatus.PARTIAL,
@@ -313,7 +335,7 @@ def discover_due_sources(dispatch: Callable[[int], Any]) -> list[int]:
         except DiscoveryBusy:
             continue
         started.append(run.pk)
-        transaction.on_commit(lambda pk=run.pk: dispatch(pk))
+        transaction.on_commit(functools.partial(dispatch, run.pk))
     return started
 
 

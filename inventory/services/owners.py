@@ -59,7 +59,11 @@ def owner_assign(
             Identity.objects.select_for_update()
             .filter(pk__in=ids)
             .only(
-                "id", "owner_id", "owner_team_id", "lifecycle_state", "lifecycle_changed_at",
+                "id",
+                "owner_id",
+                "owner_team_id",
+                "lifecycle_state",
+                "lifecycle_changed_at",
                 "owner_source",
             )
         )

@@ -34,26 +34,68 @@ from inventory.services.owners import load_owner_directory
 
 # Columns discovery may rewrite on an existing identity (never first_seen_at, never the key).
 _PROVIDER_COLUMNS = (
-    "provider", "kind", "arn", "provider_id", "name", "path", "region", "tags", "created_at",
-    "last_used_at", "last_used_service", "last_used_region", "classification",
-    "classification_evidence", "policies", "trust_policy", "groups", "attributes",
-    "permissions_summary", "is_privileged", "content_hash", "updated_at",
+    "provider",
+    "kind",
+    "arn",
+    "provider_id",
+    "name",
+    "path",
+    "region",
+    "tags",
+    "created_at",
+    "last_used_at",
+    "last_used_service",
+    "last_used_region",
+    "classification",
+    "classification_evidence",
+    "policies",
+    "trust_policy",
+    "groups",
+    "attributes",
+    "permissions_summary",
+    "is_privileged",
+    "content_hash",
+    "updated_at",
 )
 _STATE_COLUMNS = (
-    "lifecycle_state", "lifecycle_changed_at", "vanished_at", "is_orphaned", "orphaned_since",
-    "is_stale", "stale_since",
+    "lifecycle_state",
+    "lifecycle_changed_at",
+    "vanished_at",
+    "is_orphaned",
+    "orphaned_since",
+    "is_stale",
+    "stale_since",
 )
 _OWNER_COLUMNS = (
-    "owner_id", "owner_team_id", "owner_source", "owner_evidence", "owner_raw", "owner_unmatched",
+    "owner_id",
+    "owner_team_id",
+    "owner_source",
+    "owner_evidence",
+    "owner_raw",
+    "owner_unmatched",
 )
 _CREDENTIAL_COLUMNS = (
-    "status", "created_at", "last_used_at", "last_used_service", "last_used_region",
-    "last_rotated_at", "attributes",
+    "status",
+    "created_at",
+    "last_used_at",
+    "last_used_service",
+    "last_used_region",
+    "last_rotated_at",
+    "attributes",
 )
 # Fields compared to describe what changed, in the identity's history.
 _DIFF_FIELDS = (
-    "name", "path", "tags", "policies", "trust_policy", "groups", "attributes", "last_used_at",
-    "classification", "owner_id", "owner_team_id",
+    "name",
+    "path",
+    "tags",
+    "policies",
+    "trust_policy",
+    "groups",
+    "attributes",
+    "last_used_at",
+    "classification",
+    "owner_id",
+    "owner_team_id",
 )
 _CHUNK = 5000
 
@@ -145,8 +187,9 @@ def reconcile_account(
         )
         if credentials:
             ids = _identity_ids(account, credentials.keys(), everything=not existing)
-            _write_credentials(credentials, ids, replace={existing[k].id for k in credentials
-                                                           if k in existing})
+            _write_credentials(
+                credentials, ids, replace={existing[k].id for k in credentials if k in existing}
+            )
         events = builder.events
         for row in (*changed_rows, *changed_manual_rows):
             old = existing[row["native_id"]]
@@ -177,10 +220,19 @@ def _lock_account(account: Account) -> None:
 
 def _load_existing(account: Account) -> dict[str, _Existing]:
     rows = Identity.objects.filter(account=account).values_list(
-        "native_id", "id", "content_hash", "lifecycle_state", "owner_source", "owner_id",
-        "owner_team_id", "is_orphaned", "orphaned_since", "first_seen_at", "lifecycle_changed_at",
+        "native_id",
+        "id",
+        "content_hash",
+        "lifecycle_state",
+        "owner_source",
+        "owner_id",
+        "owner_team_id",
+        "is_orphaned",
+        "orphaned_since",
+        "first_seen_at",
+        "lifecycle_changed_at",
     )
-    return {native_id: _Existing(*rest) for native_id, *rest in rows.iterator(chunk_size=_CHUNK)}
+    return {row[0]: _Existing._make(row[1:]) for row in rows.iterator(chunk_size=_CHUNK)}
 
 
 def _load_old_values(ids: Sequence[int]) -> dict[int, dict[str, Any]]:
@@ -194,7 +246,9 @@ def _load_old_values(ids: Sequence[int]) -> dict[int, dict[str, Any]]:
     return old
 
 
-def _identity_ids(account: Account, native_ids: Iterable[str], *, everything: bool) -> dict[str, int]:
+def _identity_ids(
+    account: Account, native_ids: Iterable[str], *, everything: bool
+) -> dict[str, int]:
     qs = Identity.objects.filter(account=account)
     if everything:
         return dict(qs.values_list("native_id", "id").iterator(chunk_size=_CHUNK))
@@ -259,7 +313,11 @@ def _mark_vanished(
     events: list[IdentityEvent],
 ) -> int:
     terminal = {LifecycleState.VANISHED, LifecycleState.DEPROVISIONED}
-    gone = [old for nid, old in existing.items() if nid not in seen and old.lifecycle_state not in terminal]
+    gone = [
+        old
+        for nid, old in existing.items()
+        if nid not in seen and old.lifecycle_state not in terminal
+    ]
     ids = [old.id for old in gone]
     for start in range(0, len(ids), _CHUNK):
         Identity.objects.filter(id__in=ids[start : start + _CHUNK]).update(
@@ -287,7 +345,12 @@ class _RowBuilder:
     """Turns records into identity rows, deciding lifecycle, ownership and flags."""
 
     def __init__(
-        self, *, account: Account, directory: OwnerDirectory, now: datetime, run: DiscoveryRun | None
+        self,
+        *,
+        account: Account,
+        directory: OwnerDirectory,
+        now: datetime,
+        run: DiscoveryRun | None,
     ) -> None:
         self.account = account
         self.directory = directory
@@ -308,22 +371,42 @@ class _RowBuilder:
         )
         tags_j = PreSerialized(dumps(record.tags))
         policies_j = PreSerialized(dumps(record.policies))
-        trust_j = PreSerialized(dumps(record.trust_policy)) if record.trust_policy is not None else None
+        trust_j = (
+            PreSerialized(dumps(record.trust_policy)) if record.trust_policy is not None else None
+        )
         groups_j = PreSerialized(dumps(record.groups))
         attributes_j = PreSerialized(dumps(record.attributes))
         credentials_j = dumps([_credential_key(c) for c in record.credentials])
         fingerprint = "\x1f".join(
             (
-                record.kind, record.name, record.arn, record.provider_id, record.path,
-                record.region, _iso(record.created_at), _iso(record.last_used_at),
-                record.last_used_service, record.last_used_region, tags_j, policies_j,
-                trust_j or "", groups_j, attributes_j, credentials_j, str(match.owner_id),
-                str(match.team_id), match.source, match.raw, classification,
+                record.kind,
+                record.name,
+                record.arn,
+                record.provider_id,
+                record.path,
+                record.region,
+                _iso(record.created_at),
+                _iso(record.last_used_at),
+                record.last_used_service,
+                record.last_used_region,
+                tags_j,
+                policies_j,
+                trust_j or "",
+                groups_j,
+                attributes_j,
+                credentials_j,
+                str(match.owner_id),
+                str(match.team_id),
+                match.source,
+                match.raw,
+                classification,
             )
         )
         content_hash = hashlib.blake2b(fingerprint.encode(), digest_size=16).hexdigest()
         owned = match.owner_id is not None or match.team_id is not None
-        owner_inactive = match.owner_id is not None and match.owner_id in self.directory.inactive_user_ids
+        owner_inactive = (
+            match.owner_id is not None and match.owner_id in self.directory.inactive_user_ids
+        )
         orphaned = not owned or (owner_inactive and match.team_id is None)
         state, changed_at = self._state(old, owned)
         if old is not None and old.is_orphaned and orphaned:
@@ -424,14 +507,18 @@ class _RowBuilder:
         if old.lifecycle_state == LifecycleState.VANISHED:
             events.append(
                 self._event(
-                    old, IdentityEventKind.REAPPEARED, to_state=row["lifecycle_state"],
+                    old,
+                    IdentityEventKind.REAPPEARED,
+                    to_state=row["lifecycle_state"],
                     reason="Returned again by discovery after it had vanished.",
                 )
             )
         elif row["lifecycle_state"] != old.lifecycle_state:
             events.append(
                 self._event(
-                    old, IdentityEventKind.STATE_CHANGED, to_state=row["lifecycle_state"],
+                    old,
+                    IdentityEventKind.STATE_CHANGED,
+                    to_state=row["lifecycle_state"],
                     reason="An owner was found in its tags.",
                 )
             )
@@ -492,8 +579,14 @@ def _comparable(value: Any) -> Any:
 
 def _credential_key(cred: CredentialRecord) -> list[Any]:
     return [
-        cred.kind, cred.native_id, cred.status, _iso(cred.created_at), _iso(cred.last_used_at),
-        cred.last_used_service, cred.last_used_region, _iso(cred.last_rotated_at),
+        cred.kind,
+        cred.native_id,
+        cred.status,
+        _iso(cred.created_at),
+        _iso(cred.last_used_at),
+        cred.last_used_service,
+        cred.last_used_region,
+        _iso(cred.last_rotated_at),
         dumps(cred.attributes),
     ]
 

@@ -60,8 +60,14 @@ def source_create(
 def source_update(*, source: Source, actor: User | None = None, **changes: Any) -> Source:
     """Change a source's settings; invalid values raise ValidationError and nothing is saved."""
     allowed = {
-        "name", "kind", "account_id", "role_name", "external_id", "regions",
-        "schedule_minutes", "enabled",
+        "name",
+        "kind",
+        "account_id",
+        "role_name",
+        "external_id",
+        "regions",
+        "schedule_minutes",
+        "enabled",
     }
     unknown = set(changes) - allowed
     if unknown:

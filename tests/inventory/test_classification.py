@@ -24,7 +24,9 @@ def test_user_with_password_and_keys_is_machine_used_by_person() -> None:
 
 def test_inactive_keys_do_not_make_a_person_a_machine() -> None:
     kind, _ = classify(
-        user("mei.chen", password=True, keys=[access_key("AKIAAAAAAAAAAAAAAAA3", status="inactive")])
+        user(
+            "mei.chen", password=True, keys=[access_key("AKIAAAAAAAAAAAAAAAA3", status="inactive")]
+        )
     )
     assert kind == "human"
 

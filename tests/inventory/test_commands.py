@@ -20,9 +20,19 @@ pytestmark = pytest.mark.django_db
 def test_source_add_saves_a_valid_organization_source() -> None:
     out = io.StringIO()
     call_command(
-        "source_add", "--name", "acme-org", "--kind", "aws-organization", "--role-name",
-        "NhigovDiscovery", "--external-id", "nhigov-7f3a", "--regions", "us-east-1,eu-west-1",
-        "--json", stdout=out,
+        "source_add",
+        "--name",
+        "acme-org",
+        "--kind",
+        "aws-organization",
+        "--role-name",
+        "NhigovDiscovery",
+        "--external-id",
+        "nhigov-7f3a",
+        "--regions",
+        "us-east-1,eu-west-1",
+        "--json",
+        stdout=out,
     )
     data = json.loads(out.getvalue())
     source = Source.objects.get(name="acme-org")
@@ -56,7 +66,8 @@ def test_discover_prints_the_run_summary_as_json(fake_connector) -> None:  # typ
     fake_connector.accounts = [AccountInfo("123456789012", "mgmt", is_management=True)]
     fake_connector.inventories = {
         "123456789012": AccountInventory(
-            "123456789012", identities=[role("a", account="123456789012")],
+            "123456789012",
+            identities=[role("a", account="123456789012")],
             api_calls={"GetAccountAuthorizationDetails": 1},
         )
     }
@@ -92,8 +103,12 @@ def _seed(fake_connector) -> None:  # type: ignore[no-untyped-def]
         "123456789012": AccountInventory(
             "123456789012",
             identities=[
-                user("=HYPERLINK(\"http://evil\")", account="123456789012",
-                     keys=[access_key("AKIAAAAAAAAAAAAAAAA1")], tags={"owner": "olivia.park@example.com"}),
+                user(
+                    '=HYPERLINK("http://evil")',
+                    account="123456789012",
+                    keys=[access_key("AKIAAAAAAAAAAAAAAAA1")],
+                    tags={"owner": "olivia.park@example.com"},
+                ),
                 role("app", account="123456789012", tags={"team": "-cmd"}),
             ],
         )
@@ -102,13 +117,27 @@ def _seed(fake_connector) -> None:  # type: ignore[no-untyped-def]
     call_command("discover", stdout=io.StringIO())
 
 
-def test_inventory_export_csv_has_the_contract_columns_and_neutralises_formulas(fake_connector, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_inventory_export_csv_has_the_contract_columns_and_neutralises_formulas(
+    fake_connector, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
     _seed(fake_connector)
     target = tmp_path / "inventory.csv"
-    call_command("inventory_export", "--format", "csv", "--output", str(target), stderr=io.StringIO())
+    call_command(
+        "inventory_export", "--format", "csv", "--output", str(target), stderr=io.StringIO()
+    )
     rows = list(csv.DictReader(target.open(encoding="utf-8")))
-    assert {"account_id", "name", "arn", "kind", "classification", "owner", "lifecycle_state",
-            "flags", "findings", "credentials"} <= set(rows[0])
+    assert {
+        "account_id",
+        "name",
+        "arn",
+        "kind",
+        "classification",
+        "owner",
+        "lifecycle_state",
+        "flags",
+        "findings",
+        "credentials",
+    } <= set(rows[0])
     by_kind = {r["kind"]: r for r in rows}
     evil = by_kind["iam_user"]
     assert evil["name"].startswith("'=HYPERLINK")

@@ -18,7 +18,7 @@ from inventory.services.discovery import (
     run_tree_summary,
 )
 from inventory.services.sources import source_create
-from tests.inventory.records import role, user, access_key
+from tests.inventory.records import access_key, role, user
 
 pytestmark = pytest.mark.django_db
 
@@ -33,15 +33,20 @@ def account_inventory(account_id: str, *names: str, **kwargs) -> AccountInventor
     return AccountInventory(
         account_id=account_id,
         identities=[role(n, account=account_id) for n in names],
-        api_calls={"GetAccountAuthorizationDetails": 1, "GenerateCredentialReport": 1,
-                   "GetCredentialReport": 1, "ListSecrets": 1},
+        api_calls={
+            "GetAccountAuthorizationDetails": 1,
+            "GenerateCredentialReport": 1,
+            "GetCredentialReport": 1,
+            "ListSecrets": 1,
+        },
         **kwargs,
     )
 
 
 def test_organization_run_discovers_every_account_with_a_child_run_each(fake_connector) -> None:  # type: ignore[no-untyped-def]
     fake_connector.accounts = [
-        AccountInfo(MGMT, "management", is_management=True), AccountInfo(PROD, "prod"),
+        AccountInfo(MGMT, "management", is_management=True),
+        AccountInfo(PROD, "prod"),
         AccountInfo(DATA, "data"),
     ]
     fake_connector.inventories = {
@@ -70,11 +75,16 @@ def test_organization_run_discovers_every_account_with_a_child_run_each(fake_con
 
 
 def test_member_account_denied_is_recorded_and_others_succeed(fake_connector) -> None:  # type: ignore[no-untyped-def]
-    fake_connector.accounts = [AccountInfo(MGMT, is_management=True), AccountInfo(PROD), AccountInfo(DATA)]
+    fake_connector.accounts = [
+        AccountInfo(MGMT, is_management=True),
+        AccountInfo(PROD),
+        AccountInfo(DATA),
+    ]
     fake_connector.inventories = {
         MGMT: account_inventory(MGMT, "org-admin"),
-        PROD: ConnectorError("not authorized to perform sts:AssumeRole", code="AccessDenied",
-                             operation="AssumeRole"),
+        PROD: ConnectorError(
+            "not authorized to perform sts:AssumeRole", code="AccessDenied", operation="AssumeRole"
+        ),
         DATA: account_inventory(DATA, "etl"),
     }
     source = org_source()
@@ -125,8 +135,9 @@ def test_a_dead_run_loses_its_lock_after_the_timeout(fake_connector, settings) -
 def test_organization_listing_failure_fails_the_run_and_releases_the_lock(monkeypatch) -> None:  # type: ignore[no-untyped-def]
     class Denied:
         def list_accounts(self):  # type: ignore[no-untyped-def]
-            raise ConnectorError("organizations:ListAccounts denied", code="AccessDenied",
-                                 operation="ListAccounts")
+            raise ConnectorError(
+                "organizations:ListAccounts denied", code="AccessDenied", operation="ListAccounts"
+            )
 
     monkeypatch.setattr("inventory.services.discovery.connector_for", lambda s: Denied())
     source = org_source()
@@ -148,11 +159,13 @@ def test_account_source_refuses_credentials_of_another_account(fake_connector) -
 
 def test_account_source_with_role_discovers_that_account(fake_connector) -> None:  # type: ignore[no-untyped-def]
     fake_connector.inventories = {
-        PROD: AccountInventory(PROD, identities=[
-            user("ci", account=PROD, keys=[access_key("AKIAAAAAAAAAAAAAAAA1")])])
+        PROD: AccountInventory(
+            PROD, identities=[user("ci", account=PROD, keys=[access_key("AKIAAAAAAAAAAAAAAAA1")])]
+        )
     }
-    source = source_create(name="prod", kind=SourceKind.AWS_ACCOUNT, account_id=PROD,
-                           role_name="NhigovDiscovery")
+    source = source_create(
+        name="prod", kind=SourceKind.AWS_ACCOUNT, account_id=PROD, role_name="NhigovDiscovery"
+    )
     run = discovery_execute(discovery_start(source=source).pk, inline=True)
     assert run is not None and run.status == RunStatus.SUCCEEDED and run.new_count == 1
     assert fake_connector.calls == [(PROD, "NhigovDiscovery", "")]
@@ -160,18 +173,31 @@ def test_account_source_with_role_discovers_that_account(fake_connector) -> None
 
 def test_partial_account_is_recorded_as_partial(fake_connector) -> None:  # type: ignore[no-untyped-def]
     fake_connector.inventories = {
-        PROD: account_inventory(PROD, "app", complete=False,
-                                errors=[{"operation": "ListSecrets", "region": "eu-west-1",
-                                         "code": "AccessDenied", "message": "denied"}])
+        PROD: account_inventory(
+            PROD,
+            "app",
+            complete=False,
+            errors=[
+                {
+                    "operation": "ListSecrets",
+                    "region": "eu-west-1",
+                    "code": "AccessDenied",
+                    "message": "denied",
+                }
+            ],
+        )
     }
-    source = source_create(name="prod", kind=SourceKind.AWS_ACCOUNT, account_id=PROD,
-                           role_name="NhigovDiscovery")
+    source = source_create(
+        name="prod", kind=SourceKind.AWS_ACCOUNT, account_id=PROD, role_name="NhigovDiscovery"
+    )
     run = discovery_execute(discovery_start(source=source).pk, inline=True)
     assert run is not None and run.status == RunStatus.PARTIAL and not run.vanish_applied
     assert run.errors[0]["region"] == "eu-west-1"
 
 
-def test_due_sources_are_started_by_the_scheduler(fake_connector, django_capture_on_commit_callbacks) -> None:  # type: ignore[no-untyped-def]
+def test_due_sources_are_started_by_the_scheduler(
+    fake_connector, django_capture_on_commit_callbacks
+) -> None:  # type: ignore[no-untyped-def]
     source = org_source()
     Source.objects.filter(pk=source.pk).update(next_run_at=timezone.now() - timedelta(minutes=1))
     dispatched: list[int] = []

@@ -3,7 +3,10 @@ from inventory.ownership import OwnerDirectory
 
 def directory() -> OwnerDirectory:
     return OwnerDirectory.build(
-        users=[(1, "olivia", "Olivia.Park@example.com", True), (2, "tom", "tom@example.com", False)],
+        users=[
+            (1, "olivia", "Olivia.Park@example.com", True),
+            (2, "tom", "tom@example.com", False),
+        ],
         teams=[(10, "Platform"), (11, "data")],
         owner_keys=["owner", "contact", "team", "created-by"],
         team_keys=["team"],
@@ -14,8 +17,11 @@ def directory() -> OwnerDirectory:
 def test_owner_tag_matches_user_by_email_case_insensitively() -> None:
     match = directory().resolve({"Owner": "olivia.park@EXAMPLE.com"})
     assert match.owner_id == 1 and match.source == "tag"
-    assert match.evidence["owner"] == {"tag": "Owner", "value": "olivia.park@EXAMPLE.com",
-                                       "matched": "user"}
+    assert match.evidence["owner"] == {
+        "tag": "Owner",
+        "value": "olivia.park@EXAMPLE.com",
+        "matched": "user",
+    }
 
 
 def test_team_tag_matches_team_by_name_and_owner_tag_adds_person() -> None:

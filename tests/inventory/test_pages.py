@@ -52,8 +52,9 @@ def test_owner_sees_only_their_own_and_their_teams_identities(owner_user, estate
 def test_auditor_sees_everything_but_cannot_change_anything(auditor_user, estate) -> None:  # type: ignore[no-untyped-def]
     c = client_for(auditor_user)
     assert len(names(c.get(reverse("inventory:identity-list")))) == 4
-    response = c.post("/api/sources/", {"name": "x", "kind": "aws-organization"},
-                      content_type="application/json")
+    response = c.post(
+        "/api/sources/", {"name": "x", "kind": "aws-organization"}, content_type="application/json"
+    )
     assert response.status_code == 403
 
 
@@ -68,7 +69,9 @@ def test_provider_strings_are_escaped_everywhere(security_user, estate) -> None:
     listing = c.get(reverse("inventory:identity-list")).content.decode()
     assert '<script>alert("x")</script>' not in listing
     assert "&lt;script&gt;" in listing
-    detail = c.get(reverse("inventory:identity-detail", args=[estate["hostile"].pk])).content.decode()
+    detail = c.get(
+        reverse("inventory:identity-detail", args=[estate["hostile"].pk])
+    ).content.decode()
     assert "<img src=x" not in detail and "&lt;img src=x onerror=alert(1)&gt;" in detail
 
 
@@ -76,7 +79,7 @@ def test_pages_send_a_content_security_policy_without_inline_script(security_use
     response = client_for(security_user).get(reverse("inventory:identity-list"))
     csp = response.headers["Content-Security-Policy"]
     assert "script-src 'self'" in csp and "unsafe-inline" not in csp
-    assert "<script>" not in response.content.decode().replace('<script src=', '')
+    assert "<script>" not in response.content.decode().replace("<script src=", "")
 
 
 def test_htmx_request_renders_only_the_table(security_user, estate) -> None:  # type: ignore[no-untyped-def]
@@ -90,7 +93,8 @@ def test_htmx_request_renders_only_the_table(security_user, estate) -> None:  # 
 def test_filters_narrow_the_list(security_user, estate) -> None:  # type: ignore[no-untyped-def]
     c = client_for(security_user)
     assert names(c.get(reverse("inventory:identity-list") + "?owner=olivia.park@example.com")) == {
-        "olivia-deployer"}
+        "olivia-deployer"
+    }
     assert names(c.get(reverse("inventory:identity-list") + "?team=platform")) == {"platform-role"}
     no_owner = names(c.get(reverse("inventory:identity-list") + "?no_owner=true"))
     assert no_owner == {'<script>alert("x")</script>'}

@@ -30,8 +30,12 @@ def inventory(*identities, complete=True, errors=None) -> AccountInventory:  # t
 
 def base_records():  # type: ignore[no-untyped-def]
     return [
-        user("ci-deployer", keys=[access_key("AKIAAAAAAAAAAAAAAAA1")],
-             tags={"owner": "olivia.park@example.com"}, policies=[ADMIN_POLICY]),
+        user(
+            "ci-deployer",
+            keys=[access_key("AKIAAAAAAAAAAAAAAAA1")],
+            tags={"owner": "olivia.park@example.com"},
+            policies=[ADMIN_POLICY],
+        ),
         user("olivia.park", password=True, mfa=True),
         role("app-role", tags={"team": "platform"}),
         role("legacy-role", used=None, created=400),
@@ -47,7 +51,9 @@ def test_first_run_creates_identities_with_credentials_and_owners(account: Accou
     assert deployer.owner == olivia and deployer.owner_source == OwnerSource.TAG
     assert deployer.lifecycle_state == LifecycleState.ACTIVE
     assert deployer.is_privileged and deployer.permissions_summary["admin"] is True
-    assert list(deployer.credentials.values_list("native_id", flat=True)) == ["AKIAAAAAAAAAAAAAAAA1"]
+    assert list(deployer.credentials.values_list("native_id", flat=True)) == [
+        "AKIAAAAAAAAAAAAAAAA1"
+    ]
     assert Identity.objects.get(name="app-role").owner_team == platform
     legacy = Identity.objects.get(name="legacy-role")
     assert legacy.lifecycle_state == LifecycleState.DISCOVERED
@@ -88,8 +94,11 @@ def test_identity_missing_from_complete_run_is_vanished(account: Account) -> Non
 
 def test_partial_run_marks_nothing_vanished(account: Account) -> None:
     reconcile_account(account=account, inventory=inventory(*base_records()), now=NOW)
-    partial = inventory(*base_records()[:1], complete=False,
-                        errors=[{"operation": "ListSecrets", "code": "AccessDenied"}])
+    partial = inventory(
+        *base_records()[:1],
+        complete=False,
+        errors=[{"operation": "ListSecrets", "code": "AccessDenied"}],
+    )
     result = reconcile_account(account=account, inventory=partial, now=NOW)
     assert result.vanished == 0 and not result.vanish_applied
     assert not Identity.objects.filter(lifecycle_state=LifecycleState.VANISHED).exists()
@@ -108,11 +117,16 @@ def test_vanished_identity_that_returns_reappears(account: Account) -> None:
 def test_deleted_access_key_is_removed_and_new_key_added(account: Account) -> None:
     reconcile_account(account=account, inventory=inventory(*base_records()), now=NOW)
     records = base_records()
-    records[0] = user("ci-deployer", keys=[access_key("AKIABBBBBBBBBBBBBBB2")],
-                      tags={"owner": "olivia.park@example.com"}, policies=[ADMIN_POLICY])
+    records[0] = user(
+        "ci-deployer",
+        keys=[access_key("AKIABBBBBBBBBBBBBBB2")],
+        tags={"owner": "olivia.park@example.com"},
+        policies=[ADMIN_POLICY],
+    )
     reconcile_account(account=account, inventory=inventory(*records), now=NOW)
-    assert list(Credential.objects.filter(identity__name="ci-deployer")
-                .values_list("native_id", flat=True)) == ["AKIABBBBBBBBBBBBBBB2"]
+    assert list(
+        Credential.objects.filter(identity__name="ci-deployer").values_list("native_id", flat=True)
+    ) == ["AKIABBBBBBBBBBBBBBB2"]
 
 
 def test_owner_set_by_hand_survives_rediscovery(account: Account) -> None:
@@ -132,7 +146,8 @@ def test_owner_set_by_hand_survives_rediscovery(account: Account) -> None:
 def test_identity_owned_by_a_person_who_left_is_orphaned(account: Account) -> None:
     UserFactory(username="tom", email="tom.weller@example.com", is_active=False)
     reconcile_account(
-        account=account, inventory=inventory(role("payments-batch", tags={"owner": "tom.weller@example.com"})),
+        account=account,
+        inventory=inventory(role("payments-batch", tags={"owner": "tom.weller@example.com"})),
         now=NOW,
     )
     identity = Identity.objects.get()
@@ -141,7 +156,8 @@ def test_identity_owned_by_a_person_who_left_is_orphaned(account: Account) -> No
 
 def test_unmatched_owner_tag_is_kept_and_flagged(account: Account) -> None:
     reconcile_account(
-        account=account, inventory=inventory(role("vendor", tags={"owner": "j.doe@contractor.example"})),
+        account=account,
+        inventory=inventory(role("vendor", tags={"owner": "j.doe@contractor.example"})),
         now=NOW,
     )
     identity = Identity.objects.get()
@@ -153,8 +169,12 @@ def test_same_native_id_in_two_accounts_are_two_identities() -> None:
     a = Account.objects.create(account_id="111111111111")
     b = Account.objects.create(account_id="222222222222")
     rec = role("shared-name")
-    reconcile_account(account=a, inventory=AccountInventory(account_id=a.account_id, identities=[rec]), now=NOW)
-    reconcile_account(account=b, inventory=AccountInventory(account_id=b.account_id, identities=[rec]), now=NOW)
+    reconcile_account(
+        account=a, inventory=AccountInventory(account_id=a.account_id, identities=[rec]), now=NOW
+    )
+    reconcile_account(
+        account=b, inventory=AccountInventory(account_id=b.account_id, identities=[rec]), now=NOW
+    )
     assert Identity.objects.count() == 2
 
 

@@ -67,7 +67,8 @@ class Command(BaseCommand):
         for a in rows:
             per_k = a["api_calls_per_1000_identities"]
             self.stdout.write(
-                f"  account {a['account_id'] or '-'}: {a['status']:9} seen {a['identities_seen']:>6}"
+                f"  account {a['account_id'] or '-'}: {a['status']:9} "
+                f"seen {a['identities_seen']:>6}"
                 f"  new {a['new']:>5}  updated {a['updated']:>5}  unchanged {a['unchanged']:>5}"
                 f"  vanished {a['vanished']:>4}  api calls {a['api_calls']:>4}"
                 f" ({per_k if per_k is not None else '-'} per 1000 identities)"

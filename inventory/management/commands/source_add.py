@@ -21,9 +21,13 @@ class Command(BaseCommand):
         parser.add_argument("--account-id", default="")
         parser.add_argument("--role-name", default="")
         parser.add_argument("--external-id", default="")
-        parser.add_argument("--regions", default="", help="Comma-separated, e.g. us-east-1,eu-west-1")
         parser.add_argument(
-            "--schedule-minutes", type=int, default=1440,
+            "--regions", default="", help="Comma-separated, e.g. us-east-1,eu-west-1"
+        )
+        parser.add_argument(
+            "--schedule-minutes",
+            type=int,
+            default=1440,
             help="Minutes between scheduled discoveries (0: manual only). Default: daily.",
         )
         parser.add_argument("--json", action="store_true", help="Print the source as JSON.")
@@ -44,9 +48,13 @@ class Command(BaseCommand):
             lines = [f"  {field}: {' '.join(msgs)}" for field, msgs in details.items()]
             raise CommandError("Source not saved:\n" + "\n".join(lines)) from exc
         data = {
-            "id": source.pk, "name": source.name, "kind": source.kind,
-            "account_id": source.account_id or None, "role_name": source.role_name or None,
-            "external_id_set": bool(source.external_id), "regions": source.effective_regions,
+            "id": source.pk,
+            "name": source.name,
+            "kind": source.kind,
+            "account_id": source.account_id or None,
+            "role_name": source.role_name or None,
+            "external_id_set": bool(source.external_id),
+            "regions": source.effective_regions,
             "schedule_minutes": source.schedule_minutes,
         }
         if options["json"]:

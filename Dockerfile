@@ -1,0 +1,17 @@
+# Production image: web (gunicorn + whitenoise), worker and beat all run from it.
+FROM python:3.12-slim
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
+WORKDIR /app
+RUN useradd --create-home --uid 10001 nhigov
+COPY pyproject.toml README.md ./
+COPY nhigov ./nhigov
+COPY inventory ./inventory
+COPY reviews ./reviews
+RUN pip install .
+COPY manage.py ./
+COPY templates ./templates
+COPY static ./static
+RUN SECRET_KEY=collectstatic-only ALLOWED_HOSTS=localhost python manage.py collectstatic --noinput
+USER nhigov
+EXPOSE 8000
+CMD ["gunicorn", "nhigov.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
