@@ -38,11 +38,7 @@ class FakeConnector:
 
     accounts: list[AccountInfo] = field(default_factory=list)
     inventories: dict[str, AccountInventory | ConnectorError] = field(default_factory=dict)
-    caller_account: str = "123456789012"
     calls: list[tuple[str, str, str]] = field(default_factory=list)
-
-    def caller_identity(self) -> dict[str, str]:
-        return {"account_id": self.caller_account, "arn": "arn:aws:iam::123456789012:user/x"}
 
     def list_accounts(self) -> list[AccountInfo]:
         return list(self.accounts)

@@ -198,15 +198,7 @@ def _discover_account(run: DiscoveryRun, account_id: str, *, role_name: str) -> 
     connector = connector_for(source)
     inventory: AccountInventory | None = None
     try:
-        if not role_name and source.kind == SourceKind.AWS_ACCOUNT:
-            caller = connector.caller_identity()
-            if caller.get("account_id") != account_id:
-                raise ConnectorError(
-                    f"The credentials belong to account {caller.get('account_id')}, not "
-                    f"{account_id}; set a role name to assume into {account_id}.",
-                    code="WrongAccount",
-                    operation="GetCallerIdentity",
-                )
+        # Without a role the connector checks that the credentials belong to this account.
         inventory = connector.discover_account(
             account_id,
             role_name=role_name,

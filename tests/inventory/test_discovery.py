@@ -148,13 +148,21 @@ def test_organization_listing_failure_fails_the_run_and_releases_the_lock(monkey
     assert source.active_run is None
 
 
-def test_account_source_refuses_credentials_of_another_account(fake_connector) -> None:  # type: ignore[no-untyped-def]
-    fake_connector.caller_account = "999999999999"
+def test_account_source_failure_is_recorded_and_nothing_saved(fake_connector) -> None:  # type: ignore[no-untyped-def]
+    fake_connector.inventories = {
+        PROD: ConnectorError(
+            "The credentials belong to account 999999999999, not 222222222222.",
+            code="AccountMismatch",
+            operation="GetCallerIdentity",
+        )
+    }
     source = source_create(name="prod", kind=SourceKind.AWS_ACCOUNT, account_id=PROD)
     run = discovery_execute(discovery_start(source=source).pk, inline=True)
     assert run is not None and run.status == RunStatus.FAILED
-    assert run.errors[0]["code"] == "WrongAccount"
+    assert run.errors[0]["code"] == "AccountMismatch" and run.errors[0]["account_id"] == PROD
     assert not Identity.objects.exists()
+    source.refresh_from_db()
+    assert source.active_run is None
 
 
 def test_account_source_with_role_discovers_that_account(fake_connector) -> None:  # type: ignore[no-untyped-def]
