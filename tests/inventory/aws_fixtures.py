@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import boto3
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse
+from botocore.compat import HTTPHeaders
 from botocore.stub import Stubber
 
 from inventory.connectors.base import AccountInventory, IdentityRecord
@@ -65,7 +66,7 @@ def error_response(request: AWSPreparedRequest, code: str, status: int = 400) ->
             "<RequestId>test-request</RequestId></ErrorResponse>"
         ).encode()
         headers = {"Content-Type": "text/xml"}
-    return AWSResponse(request.url, status, headers, _Raw(body))
+    return AWSResponse(request.url, status, HTTPHeaders.from_dict(headers), _Raw(body))
 
 
 @dataclass
@@ -92,7 +93,7 @@ class FailingSend:
 
 def fail_requests(session: boto3.session.Session, event: str, handler: FailingSend) -> FailingSend:
     """Install ``handler`` ahead of the emulator for ``before-send.<event>`` on ``session``."""
-    session.events.register_first(f"before-send.{event}", handler)
+    session.events.register_first(f"before-send.{event}", cast("Callable[..., None]", handler))
     return handler
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import base64
 import json
 import urllib.parse
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -84,7 +84,7 @@ def make_connector(**kwargs: Any) -> AwsConnector:
     return AwsConnector(**options)
 
 
-def use_key(access_key: dict[str, str]) -> None:
+def use_key(access_key: Mapping[str, Any]) -> None:
     """Sign one request with an access key (the emulator records its last use)."""
     boto3.client(
         "sts",
@@ -430,13 +430,13 @@ def test_authorization_details_pages_are_followed_and_counted_one_call_per_page(
     alpha_keys = [
         {
             "UserName": "alpha",
-            "AccessKeyId": "AKIAALPHAONE",
+            "AccessKeyId": "AKIAALPHAONE0000001",
             "Status": "Active",
             "CreateDate": datetime(2024, 1, 2, 3, 4, 6, 500000, tzinfo=UTC),
         },
         {  # created after the report was generated
             "UserName": "alpha",
-            "AccessKeyId": "AKIAALPHATWO",
+            "AccessKeyId": "AKIAALPHATWO0000002",
             "Status": "Active",
             "CreateDate": datetime(2026, 12, 1, tzinfo=UTC),
         },
@@ -463,7 +463,7 @@ def test_authorization_details_pages_are_followed_and_counted_one_call_per_page(
         stubber.add_response(
             "get_access_key_last_used",
             {"UserName": "alpha", "AccessKeyLastUsed": {"ServiceName": "N/A", "Region": "N/A"}},
-            {"AccessKeyId": "AKIAALPHATWO"},
+            {"AccessKeyId": "AKIAALPHATWO0000002"},
         )
 
     session, stubbers = stubbed_session({"iam": stub_iam})
@@ -486,11 +486,11 @@ def test_authorization_details_pages_are_followed_and_counted_one_call_per_page(
     assert policies["deploy"]["arn"] == managed_arn
     assert policies["deploy"]["document"] == policy_document("ssm:*")
     keys = {c.native_id: c for c in alpha.credentials}
-    assert keys["AKIAALPHAONE"].last_used_service == "sqs"
-    assert keys["AKIAALPHAONE"].last_used_region == "eu-west-1"
-    assert keys["AKIAALPHAONE"].last_used_at == datetime(2026, 11, 20, 8, tzinfo=UTC)
-    assert keys["AKIAALPHATWO"].last_used_at is None
-    assert keys["AKIAALPHATWO"].last_used_service == ""
+    assert keys["AKIAALPHAONE0000001"].last_used_service == "sqs"
+    assert keys["AKIAALPHAONE0000001"].last_used_region == "eu-west-1"
+    assert keys["AKIAALPHAONE0000001"].last_used_at == datetime(2026, 11, 20, 8, tzinfo=UTC)
+    assert keys["AKIAALPHATWO0000002"].last_used_at is None
+    assert keys["AKIAALPHATWO0000002"].last_used_service == ""
     assert alpha.last_used_at == datetime(2026, 11, 20, 8, tzinfo=UTC)
 
     (root,) = identities(inventory, "root").values()
@@ -541,10 +541,14 @@ def test_throttling_that_exhausts_retries_is_recorded_and_the_rest_returned(
 ) -> None:
     boto3.client("iam").create_user(UserName="u")
     session = boto3.session.Session()
-    fail_requests(session, "secrets-manager.ListSecrets", FailingSend("ThrottlingException"))
+    throttle = fail_requests(
+        session, "secrets-manager.ListSecrets", FailingSend("ThrottlingException")
+    )
 
-    inventory = make_connector(session=session, max_attempts=2).discover_account(ACCOUNT_ID)
+    # max_attempts is the total number of attempts: three answers, two of them retried.
+    inventory = make_connector(session=session, max_attempts=3).discover_account(ACCOUNT_ID)
 
+    assert throttle.failed == 3
     assert not inventory.complete
     assert inventory.errors == [
         {
@@ -584,6 +588,21 @@ def test_access_denied_in_one_secrets_region_is_recorded_and_other_data_returned
     assert "db-password" in identities(inventory, "secret")
 
 
+def test_an_invalid_region_is_recorded_and_repeated_regions_read_once(aws: None) -> None:
+    boto3.client("secretsmanager").create_secret(Name="api-token", SecretString="x")
+
+    inventory = make_connector().discover_account(
+        ACCOUNT_ID, regions=["us-east-1", "us-east-1", "not a region"]
+    )
+
+    assert [s.name for s in inventory.identities if s.kind == "secret"] == ["api-token"]
+    assert inventory.api_calls["ListSecrets"] == 1
+    assert not inventory.complete
+    assert [(e["region"], e["code"]) for e in inventory.errors] == [
+        ("not a region", "InvalidRegionError")
+    ]
+
+
 def test_access_denied_on_authorization_details_keeps_secrets(aws: None) -> None:
     boto3.client("iam").create_user(UserName="u")
     boto3.client("secretsmanager").create_secret(Name="api-token", SecretString="x")
@@ -606,9 +625,7 @@ def test_access_denied_on_authorization_details_keeps_secrets(aws: None) -> None
 def test_access_denied_on_credential_report_keeps_iam_data(aws: None) -> None:
     boto3.client("iam").create_user(UserName="u")
     session = boto3.session.Session()
-    fail_requests(
-        session, "iam.GenerateCredentialReport", FailingSend("AccessDenied", status=403)
-    )
+    fail_requests(session, "iam.GenerateCredentialReport", FailingSend("AccessDenied", status=403))
 
     inventory = make_connector(session=session).discover_account(ACCOUNT_ID)
 
@@ -819,9 +836,7 @@ def test_connection_with_unassumable_role_is_reported_not_raised(aws: None) -> N
     session = boto3.session.Session()
     fail_requests(session, "sts.AssumeRole", FailingSend("AccessDenied", status=403))
 
-    result = make_connector(session=session).test_connection(
-        "210987654321", role_name="Discovery"
-    )
+    result = make_connector(session=session).test_connection("210987654321", role_name="Discovery")
 
     assert result["ok"] is False
     assert result["error"]["operation"] == "AssumeRole"
@@ -899,6 +914,9 @@ def test_from_settings_reads_the_aws_settings() -> None:
         NHIGOV_CREDENTIAL_REPORT_TIMEOUT_SECONDS=12,
     ):
         connector = AwsConnector.from_settings()
-    assert connector._config.retries == {"mode": "standard", "max_attempts": 4}
+    assert connector._config.retries == {  # type: ignore[attr-defined]
+        "mode": "standard",
+        "total_max_attempts": 4,  # NHIGOV_AWS_MAX_ATTEMPTS counts every attempt, the first too
+    }
     assert connector._default_region == "eu-central-1"
     assert connector._report_timeout == 12
