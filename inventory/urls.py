@@ -1,10 +1,10 @@
 from django.urls import path
 
-from inventory import views
+from inventory.views import identities
 
 app_name = "inventory"
 
 urlpatterns = [
-    path("identities/", views.identity_list, name="identity-list"),
-    path("identities/<int:pk>/", views.identity_detail, name="identity-detail"),
+    path("identities/", identities.identity_list, name="identity-list"),
+    path("identities/<int:pk>/", identities.identity_detail, name="identity-detail"),
 ]

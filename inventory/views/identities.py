@@ -1,4 +1,4 @@
-"""Inventory pages. Every queryset goes through ``visible_to(request.user)``: the one gate."""
+"""Identity pages: the inventory list and the identity detail page."""
 
 from __future__ import annotations
 

@@ -1,0 +1,30 @@
+"""The inventory: where identities come from, what they are, who owns them, what became of them."""
+
+from inventory.models.identities import Credential, Identity, IdentityEvent, IdentityQuerySet
+from inventory.models.sources import (
+    AWS_ACCOUNT_ID_RE,
+    AWS_EXTERNAL_ID_RE,
+    AWS_REGION_RE,
+    AWS_ROLE_NAME_RE,
+    SOURCE_NAME_RE,
+    Account,
+    DiscoveryRun,
+    Source,
+)
+from inventory.models.teams import Team
+
+__all__ = [
+    "AWS_ACCOUNT_ID_RE",
+    "AWS_EXTERNAL_ID_RE",
+    "AWS_REGION_RE",
+    "AWS_ROLE_NAME_RE",
+    "SOURCE_NAME_RE",
+    "Account",
+    "Credential",
+    "DiscoveryRun",
+    "Identity",
+    "IdentityEvent",
+    "IdentityQuerySet",
+    "Source",
+    "Team",
+]

@@ -1,0 +1,1 @@
+"""Inventory pages, one module per area. Every queryset starts from ``visible_to(user)``."""
