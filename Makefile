@@ -21,7 +21,7 @@ install: $(STAMP)
 
 ## demo: local AWS emulator + seeded organization + real discovery + dashboard on 127.0.0.1:8000
 demo: $(STAMP)
-	DEBUG=true $(PY) manage.py demo
+	DEBUG=true $(PY) manage.py demo $(if $(NHIGOV_DEMO_REDISCOVER),--rediscover)
 
 ## test: lint, type checks, migration check, then the whole suite
 test: $(STAMP) lint

@@ -6,11 +6,24 @@ import re
 
 import django_filters
 from django.db.models import Q, QuerySet
+from django_filters.widgets import BooleanWidget
 
 from inventory.choices import Classification, IdentityKind, LifecycleState, Provider, RunStatus
 from inventory.models import DiscoveryRun, Identity
 
 _ACCESS_KEY_RE = re.compile(r"^(AKIA|ASIA)[A-Z0-9]{12,}$")
+
+
+class AnyYesNo(BooleanWidget):
+    """true / false in the URL, "Any" when unset (django-filter says "Unknown")."""
+
+    def __init__(self, attrs: dict[str, str] | None = None) -> None:
+        super().__init__(attrs)
+        self.choices = [("", "Any"), ("true", "Yes"), ("false", "No")]
+
+
+def yes_no(**kwargs: object) -> django_filters.BooleanFilter:
+    return django_filters.BooleanFilter(widget=AnyYesNo, **kwargs)  # type: ignore[arg-type]
 
 
 class IdentityFilterSet(django_filters.FilterSet):
@@ -24,11 +37,11 @@ class IdentityFilterSet(django_filters.FilterSet):
     lifecycle_state = django_filters.MultipleChoiceFilter(choices=LifecycleState.choices)
     owner = django_filters.CharFilter(method="filter_owner", label="Owner (e-mail or username)")
     team = django_filters.CharFilter(field_name="owner_team__name", lookup_expr="iexact")
-    no_owner = django_filters.BooleanFilter(method="filter_no_owner", label="No owner")
-    orphaned = django_filters.BooleanFilter(field_name="is_orphaned")
-    stale = django_filters.BooleanFilter(field_name="is_stale")
-    privileged = django_filters.BooleanFilter(field_name="is_privileged")
-    owner_unmatched = django_filters.BooleanFilter()
+    no_owner = yes_no(method="filter_no_owner", label="No owner")
+    orphaned = yes_no(field_name="is_orphaned")
+    stale = yes_no(field_name="is_stale")
+    privileged = yes_no(field_name="is_privileged")
+    owner_unmatched = yes_no()
     ordering = django_filters.OrderingFilter(
         fields=(
             ("name", "name"),

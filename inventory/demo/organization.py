@@ -1,10 +1,11 @@
 """Seed the local AWS emulator with a realistic AWS Organization for the demo and the tests.
 
-`seed_organization(endpoint_url, now=...)` builds a management account and four member accounts
-(prod, staging, data-platform, sandbox) with ~330 identities: CI/CD, backup and app service users with
-access keys, people with console passwords and MFA, app / EC2 instance-profile / Lambda / ECS task
-roles, third-party and cross-account roles, GitHub Actions OIDC roles, and Secrets Manager secrets in
-two regions, with owner tags (from `inventory.demo.people`), policies and groups.
+`seed_organization(endpoint_url, now=...)` builds a management account and four member
+accounts (prod, staging, data-platform, sandbox) with ~340 identities: CI/CD, backup and app
+service users with access keys, people with console passwords and MFA, app / EC2
+instance-profile / Lambda / ECS task roles, third-party and cross-account roles, GitHub Actions
+OIDC roles, and Secrets Manager secrets in two regions, with owner tags (from
+`inventory.demo.people`), policies and groups.
 
 Everything goes through boto3 over HTTP, so it works against any moto server. Ages come from
 freezegun: the seed runs inside ONE `freeze_time(...)` and moves the frozen clock
@@ -32,6 +33,7 @@ from __future__ import annotations
 import json
 import random
 import time
+import urllib.request
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
@@ -39,17 +41,21 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
 from botocore.config import Config
+from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 from freezegun import freeze_time
 
 from inventory.demo.emulator import (
     DEFAULT_RANDOM_SEED,
     FAKE_CREDENTIAL,
+    NO_PROXY_OPENER,
     in_process_iam_user,
     seed_emulator_random,
 )
-from inventory.demo.people import PEOPLE, TEAMS, UNKNOWN_OWNERS
+from inventory.demo.people import PEOPLE, UNKNOWN_OWNERS
 
 __all__ = [
     "ACCOUNT_NAMES",
@@ -69,6 +75,7 @@ PLAN_SEED = 7_301
 REGION = "us-east-1"
 SECOND_REGION = "eu-west-1"
 DATADOG_ACCOUNT_ID = "464622532012"  # Datadog's published AWS integration account
+DATADOG_EXTERNAL_ID = "c0ffee5e7e0b4f1d9a4b2d7e1f3a5c6d"
 VENDOR_ACCOUNT_ID = "210987654321"  # "Acme Cost Insights", a fictitious SaaS vendor
 LEGACY_VENDOR_ACCOUNT_ID = "999988887777"  # an old auditor's account; trusted without ExternalId
 GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
@@ -80,13 +87,27 @@ DEMO_PASSWORD = "Demo-not-a-secret-1!"  # noqa: S105 - console password of demo 
 
 # Member accounts in creation order; the management account is "management".
 ACCOUNT_NAMES: tuple[str, ...] = ("prod", "staging", "data-platform", "sandbox")
-ACCOUNT_AGE_DAYS = {"management": 1100, "prod": 1095, "staging": 1090, "data-platform": 900,
-                    "sandbox": 760}
+ACCOUNT_AGE_DAYS = {
+    "management": 1100,
+    "prod": 1095,
+    "staging": 1090,
+    "data-platform": 900,
+    "sandbox": 760,
+}
 OUS = {"workloads": ("prod", "staging", "data-platform"), "sandbox": ("sandbox",)}
 
 USER_KINDS = ("ci_user", "backup_user", "service_user", "person")
-ROLE_KINDS = ("app_role", "instance_role", "lambda_role", "ecs_task_role", "third_party_role",
-              "cross_account_role", "oidc_role", "org_access_role", "service_linked_role")
+ROLE_KINDS = (
+    "app_role",
+    "instance_role",
+    "lambda_role",
+    "ecs_task_role",
+    "third_party_role",
+    "cross_account_role",
+    "oidc_role",
+    "org_access_role",
+    "service_linked_role",
+)
 IDENTITY_KINDS: tuple[str, ...] = (*USER_KINDS, *ROLE_KINDS, "secret")
 
 AWS_POLICY = "arn:aws:iam::aws:policy/"
@@ -99,6 +120,7 @@ SECURITY_AUDIT = AWS_POLICY + "SecurityAudit"
 LAMBDA_BASIC = AWS_POLICY + "service-role/AWSLambdaBasicExecutionRole"
 SSM_CORE = AWS_POLICY + "AmazonSSMManagedInstanceCore"
 DYNAMODB_FULL = AWS_POLICY + "AmazonDynamoDBFullAccess"
+BILLING = AWS_POLICY + "job-function/Billing"
 
 HOSTILE_HTML = "<script>alert(1)</script>"
 HOSTILE_FORMULA = '=HYPERLINK("http://evil.example/steal","click me")'
@@ -216,15 +238,33 @@ class SeedSummary:
 # ------------------------------------------- catalogue -------------------------------------------
 
 APPS: dict[str, str] = {  # app -> owning team
-    "payments-api": "payments", "checkout": "payments", "ledger": "payments",
-    "fraud-detect": "payments", "billing": "payments", "invoicing": "payments",
-    "web-frontend": "platform", "api-gateway": "platform", "orders": "platform",
-    "catalog": "platform", "search": "platform", "notifications": "platform",
-    "auth-service": "platform", "shipping": "platform", "inventory-svc": "platform",
-    "etl-pipeline": "data", "airflow": "data", "dbt": "data", "kafka-connect": "data",
-    "data-lake": "data", "ml-training": "data", "reporting": "data", "analytics": "data",
+    "payments-api": "payments",
+    "checkout": "payments",
+    "ledger": "payments",
+    "fraud-detect": "payments",
+    "billing": "payments",
+    "invoicing": "payments",
+    "web-frontend": "platform",
+    "api-gateway": "platform",
+    "orders": "platform",
+    "catalog": "platform",
+    "search": "platform",
+    "notifications": "platform",
+    "auth-service": "platform",
+    "shipping": "platform",
+    "inventory-svc": "platform",
+    "etl-pipeline": "data",
+    "airflow": "data",
+    "dbt": "data",
+    "kafka-connect": "data",
+    "data-lake": "data",
+    "ml-training": "data",
+    "reporting": "data",
+    "analytics": "data",
     "feature-store": "data",
-    "log-archive": "security", "guardduty-forwarder": "security", "security-audit": "security",
+    "log-archive": "security",
+    "guardduty-forwarder": "security",
+    "security-audit": "security",
 }
 PRODUCT_APPS = [a for a, t in APPS.items() if t in ("payments", "platform")]
 DATA_APPS = [a for a, t in APPS.items() if t == "data"]
@@ -241,14 +281,30 @@ TOM = "tom.weller@example.com"
 EMAILS = {p.email for p in PEOPLE}
 
 EXTRA_PEOPLE: tuple[tuple[str, str], ...] = (  # IAM console users not in the app's people list
-    ("james.wilson", "platform"), ("priya.sharma", "data"), ("lucas.meyer", "payments"),
-    ("sofia.rossi", "platform"), ("ahmed.hassan", "security"), ("emma.johansson", "data"),
-    ("kenji.tanaka", "platform"), ("chloe.dubois", "payments"), ("mateo.garcia", "platform"),
-    ("hannah.schmidt", "data"), ("ivan.petrov", "platform"), ("grace.okafor", "security"),
+    ("james.wilson", "platform"),
+    ("priya.sharma", "data"),
+    ("lucas.meyer", "payments"),
+    ("sofia.rossi", "platform"),
+    ("ahmed.hassan", "security"),
+    ("emma.johansson", "data"),
+    ("kenji.tanaka", "platform"),
+    ("chloe.dubois", "payments"),
+    ("mateo.garcia", "platform"),
+    ("hannah.schmidt", "data"),
+    ("ivan.petrov", "platform"),
+    ("grace.okafor", "security"),
     ("noah.brooks", "payments"),
 )
-LAMBDA_FUNCTIONS = ("webhook-handler", "thumbnailer", "queue-consumer", "nightly-report",
-                    "cleanup", "event-router", "token-refresher", "csv-import")
+LAMBDA_FUNCTIONS = (
+    "webhook-handler",
+    "thumbnailer",
+    "queue-consumer",
+    "nightly-report",
+    "cleanup",
+    "event-router",
+    "token-refresher",
+    "csv-import",
+)
 RISKY_POLICY_NAMES = ("deployer-lambda-deploy", "iam-policy-editor", "secrets-admin")
 
 
@@ -261,14 +317,15 @@ def _doc(*statements: dict[str, Any]) -> dict[str, Any]:
 
 
 def _trust_service(service: str) -> dict[str, Any]:
-    return _doc({"Effect": "Allow", "Principal": {"Service": service},
-                 "Action": "sts:AssumeRole"})
+    return _doc({"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"})
 
 
 def _trust_account(account_id: str, external_id: str | None = None) -> dict[str, Any]:
-    statement: dict[str, Any] = {"Effect": "Allow",
-                                 "Principal": {"AWS": _account_root(account_id)},
-                                 "Action": "sts:AssumeRole"}
+    statement: dict[str, Any] = {
+        "Effect": "Allow",
+        "Principal": {"AWS": _account_root(account_id)},
+        "Action": "sts:AssumeRole",
+    }
     if external_id:
         statement["Condition"] = {"StringEquals": {"sts:ExternalId": external_id}}
     return _doc(statement)
@@ -278,14 +335,20 @@ def _trust_github(account_id: str, repo: str | None, branch: str = "main") -> di
     """GitHub Actions OIDC trust; `repo=None` gives the dangerous `aud`-only variant."""
     condition: dict[str, Any] = {"StringEquals": {f"{GITHUB_OIDC_HOST}:aud": "sts.amazonaws.com"}}
     if repo is not None:
-        condition["StringEquals"][f"{GITHUB_OIDC_HOST}:sub"] = (
-            f"repo:{GITHUB_ORG}/{repo}:ref:refs/heads/{branch}")
-    return _doc({
-        "Effect": "Allow",
-        "Principal": {"Federated": f"arn:aws:iam::{account_id}:oidc-provider/{GITHUB_OIDC_HOST}"},
-        "Action": "sts:AssumeRoleWithWebIdentity",
-        "Condition": condition,
-    })
+        operator = "StringLike" if "*" in branch else "StringEquals"  # wildcards need StringLike
+        condition.setdefault(operator, {})[f"{GITHUB_OIDC_HOST}:sub"] = (
+            f"repo:{GITHUB_ORG}/{repo}:ref:refs/heads/{branch}"
+        )
+    return _doc(
+        {
+            "Effect": "Allow",
+            "Principal": {
+                "Federated": f"arn:aws:iam::{account_id}:oidc-provider/{GITHUB_OIDC_HOST}"
+            },
+            "Action": "sts:AssumeRoleWithWebIdentity",
+            "Condition": condition,
+        }
+    )
 
 
 class _Planner:
@@ -299,15 +362,23 @@ class _Planner:
         people, weights = zip(*TEAM_OWNERS[team], strict=True)
         return self.rng.choices(people, weights=weights)[0]
 
-    def tags(self, team: str, env: str, app: str | None = None, *, owner: str | None = None,
-             mode: str | None = None) -> list[tuple[str, str]]:
+    def tags(
+        self,
+        team: str,
+        env: str,
+        app: str | None = None,
+        *,
+        owner: str | None = None,
+        mode: str | None = None,
+    ) -> list[tuple[str, str]]:
         """Owner tags in one of the shapes found in the wild; ~18% carry none of them."""
         rng = self.rng
         if owner is not None:
             mode = "owner"
         elif mode is None:
-            mode = rng.choices(["owner", "team", "created_by", "unknown", "none"],
-                               weights=[60, 9, 6, 5, 20])[0]
+            mode = rng.choices(
+                ["owner", "team", "created_by", "unknown", "none"], weights=[60, 9, 6, 5, 20]
+            )[0]
         tags: list[tuple[str, str]] = []
         if mode == "owner":
             tags.append(("owner", owner or self.owner_of(team)))
@@ -343,10 +414,14 @@ class _Planner:
             "never_used": lambda: [KeySpec(u(198, 202), None)],
             "brand_new": lambda: [KeySpec(u(2.8, 3.2), None)],
             "inactive": lambda: [KeySpec(u(420, 600), u(250, 320), active=False)],
-            "two_active": lambda: [KeySpec(u(380, 420), u(90, 120)), KeySpec(u(20, 40),
-                                                                           u(0.1, 1.5))],
-            "rotating": lambda: [KeySpec(u(200, 260), u(150, 190), active=False),
-                                 KeySpec(u(10, 30), u(0.1, 1.5))],
+            "two_active": lambda: [
+                KeySpec(u(380, 420), u(90, 120)),
+                KeySpec(u(20, 40), u(0.1, 1.5)),
+            ],
+            "rotating": lambda: [
+                KeySpec(u(200, 260), u(150, 190), active=False),
+                KeySpec(u(10, 30), u(0.1, 1.5)),
+            ],
             "none": lambda: [],
         }
         return profiles[profile]()
@@ -371,20 +446,44 @@ class _Planner:
         return u(2, 20), None  # new, not used yet
 
     # ---- builders -------------------------------------------------------------------------
-    def user(self, kind: str, name: str, path: str, team: str, env: str, app: str | None,
-             key_profile: str, **kwargs: Any) -> UserSpec:
+    def user(  # noqa: PLR0917 - a table-like builder, read positionally
+        self,
+        kind: str,
+        name: str,
+        path: str,
+        team: str,
+        env: str,
+        app: str | None,
+        key_profile: str,
+        **kwargs: Any,
+    ) -> UserSpec:
         keys = self.keys(key_profile)
         oldest_key = max((k.created_days for k in keys), default=0.0)
         created = kwargs.pop("created_days", None) or round(oldest_key + self.u(0.01, 40), 4)
         tags, owner = kwargs.pop("tags", None), kwargs.pop("owner", None)
         if tags is None:
             tags = self.tags(team, env, app, owner=owner)
-        return UserSpec(kind=kind, name=name, path=path, created_days=max(created, oldest_key),
-                        tags=tags, keys=keys, **kwargs)
+        return UserSpec(
+            kind=kind,
+            name=name,
+            path=path,
+            created_days=max(created, oldest_key),
+            tags=tags,
+            keys=keys,
+            **kwargs,
+        )
 
-    def person(self, username: str, team: str, *, email: str | None = None, mfa: bool = True,
-               key_profile: str = "none", pwd_days: float | None = None,
-               groups: Iterable[str] = ("developers",)) -> UserSpec:
+    def person(
+        self,
+        username: str,
+        team: str,
+        *,
+        email: str | None = None,
+        mfa: bool = True,
+        key_profile: str = "none",
+        pwd_days: float | None = None,
+        groups: Iterable[str] = ("developers",),
+    ) -> UserSpec:
         tags = [("team", team)]
         if email:
             tags.insert(0, ("owner", email))
@@ -392,25 +491,62 @@ class _Planner:
         created = max([self.u(200, 1000), *[k.created_days + 1 for k in keys]])
         if pwd_days is None:
             pwd_days = self.u(0.1, 20) if self.rng.random() < 0.85 else self.u(95, 180)
-        return UserSpec(kind="person", name=username, path="/people/", created_days=created,
-                        tags=tags, keys=keys, console=True, mfa=mfa,
-                        password_last_used_days=min(pwd_days, created), groups=list(groups))
+        return UserSpec(
+            kind="person",
+            name=username,
+            path="/people/",
+            created_days=created,
+            tags=tags,
+            keys=keys,
+            console=True,
+            mfa=mfa,
+            password_last_used_days=min(pwd_days, created),
+            groups=list(groups),
+        )
 
-    def role(self, kind: str, name: str, path: str, trust: dict[str, Any], team: str, env: str,
-             app: str | None, *, usage: tuple[float, float | None] | None = None,
-             **kwargs: Any) -> RoleSpec:
+    def role(  # noqa: PLR0917 - a table-like builder, read positionally
+        self,
+        kind: str,
+        name: str,
+        path: str,
+        trust: dict[str, Any],
+        team: str,
+        env: str,
+        app: str | None,
+        *,
+        usage: tuple[float, float | None] | None = None,
+        **kwargs: Any,
+    ) -> RoleSpec:
         created, last_used = usage or self.role_usage()
         tags, owner = kwargs.pop("tags", None), kwargs.pop("owner", None)
         if tags is None:
             tags = self.tags(team, env, app, owner=owner)
-        return RoleSpec(kind=kind, name=name, path=path, created_days=created, tags=tags,
-                        trust=trust, last_used_days=last_used, **kwargs)
+        return RoleSpec(
+            kind=kind,
+            name=name,
+            path=path,
+            created_days=created,
+            tags=tags,
+            trust=trust,
+            last_used_days=last_used,
+            **kwargs,
+        )
 
-    def secret(self, name: str, region: str, team: str, env: str, app: str | None, *,
-               profile: str | None = None, **kwargs: Any) -> SecretSpec:
+    def secret(
+        self,
+        name: str,
+        region: str,
+        team: str,
+        env: str,
+        app: str | None,
+        *,
+        profile: str | None = None,
+        **kwargs: Any,
+    ) -> SecretSpec:
         u = self.u
-        profile = profile or self.key_profile({"rotating": 40, "rotation_stale": 15,
-                                               "never_old": 30, "new": 15})
+        profile = profile or self.key_profile(
+            {"rotating": 40, "rotation_stale": 15, "never_old": 30, "new": 15}
+        )
         tags, owner = kwargs.pop("tags", None), kwargs.pop("owner", None)
         if tags is None:
             tags = self.tags(team, env, app, owner=owner)
@@ -432,46 +568,125 @@ class _Planner:
     def policies(env: str) -> list[PolicySpec]:
         bucket = f"arn:aws:s3:::example-{env}-backups"
         return [
-            PolicySpec("deployer-lambda-deploy", "/ci/", _doc(
-                {"Sid": "Deploy", "Effect": "Allow",
-                 "Action": ["iam:PassRole", "lambda:CreateFunction", "lambda:InvokeFunction",
-                            "lambda:UpdateFunctionCode", "cloudformation:*"],
-                 "Resource": "*"}), "Deploys Lambda stacks from CI"),
-            PolicySpec(f"s3-backups-{env}-write", "/backup/", _doc(
-                {"Sid": "ListBucket", "Effect": "Allow", "Action": "s3:ListBucket",
-                 "Resource": bucket},
-                {"Sid": "Objects", "Effect": "Allow",
-                 "Action": ["s3:GetObject", "s3:PutObject"], "Resource": f"{bucket}/*"}),
-                "Nightly backups into one bucket"),
-            PolicySpec("developer-guardrails", "/", _doc(
-                {"Sid": "Everything", "Effect": "Allow",
-                 "NotAction": ["iam:*", "organizations:*", "account:*"], "Resource": "*"},
-                {"Sid": "NoKeys", "Effect": "Deny",
-                 "Action": ["iam:CreateAccessKey", "iam:CreateUser", "secretsmanager:DeleteSecret"],
-                 "Resource": "*"}), "Power user with an explicit Deny"),
-            PolicySpec("app-secrets-read", "/app/", _doc(
-                {"Effect": "Allow", "Action": "secretsmanager:GetSecretValue",
-                 "Resource": f"arn:aws:secretsmanager:*:*:secret:{env}/*"},
-                {"Effect": "Deny", "Action": "secretsmanager:*",
-                 "Resource": "arn:aws:secretsmanager:*:*:secret:ci/*"}),
-                "Read the app's own secrets, never CI's"),
-            PolicySpec("iam-policy-editor", "/ci/", _doc(
-                {"Effect": "Allow",
-                 "Action": ["iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion",
-                            "iam:ListPolicies", "iam:GetPolicy"],
-                 "Resource": "*"}), "Lets a pipeline edit policies (escalation path)"),
-            PolicySpec("secrets-admin", "/", _doc(
-                {"Effect": "Allow", "Action": "secretsmanager:*", "Resource": "*"}),
-                "Full Secrets Manager"),
+            PolicySpec(
+                "deployer-lambda-deploy",
+                "/ci/",
+                _doc(
+                    {
+                        "Sid": "Deploy",
+                        "Effect": "Allow",
+                        "Action": [
+                            "iam:PassRole",
+                            "lambda:CreateFunction",
+                            "lambda:InvokeFunction",
+                            "lambda:UpdateFunctionCode",
+                            "cloudformation:*",
+                        ],
+                        "Resource": "*",
+                    }
+                ),
+                "Deploys Lambda stacks from CI",
+            ),
+            PolicySpec(
+                f"s3-backups-{env}-write",
+                "/backup/",
+                _doc(
+                    {
+                        "Sid": "ListBucket",
+                        "Effect": "Allow",
+                        "Action": "s3:ListBucket",
+                        "Resource": bucket,
+                    },
+                    {
+                        "Sid": "Objects",
+                        "Effect": "Allow",
+                        "Action": ["s3:GetObject", "s3:PutObject"],
+                        "Resource": f"{bucket}/*",
+                    },
+                ),
+                "Nightly backups into one bucket",
+            ),
+            PolicySpec(
+                "developer-guardrails",
+                "/",
+                _doc(
+                    {
+                        "Sid": "Everything",
+                        "Effect": "Allow",
+                        "NotAction": ["iam:*", "organizations:*", "account:*"],
+                        "Resource": "*",
+                    },
+                    {
+                        "Sid": "NoKeys",
+                        "Effect": "Deny",
+                        "Action": [
+                            "iam:CreateAccessKey",
+                            "iam:CreateUser",
+                            "secretsmanager:DeleteSecret",
+                        ],
+                        "Resource": "*",
+                    },
+                ),
+                "Power user with an explicit Deny",
+            ),
+            PolicySpec(
+                "app-secrets-read",
+                "/app/",
+                _doc(
+                    {
+                        "Effect": "Allow",
+                        "Action": "secretsmanager:GetSecretValue",
+                        "Resource": f"arn:aws:secretsmanager:*:*:secret:{env}/*",
+                    },
+                    {
+                        "Effect": "Deny",
+                        "Action": "secretsmanager:*",
+                        "Resource": "arn:aws:secretsmanager:*:*:secret:ci/*",
+                    },
+                ),
+                "Read the app's own secrets, never CI's",
+            ),
+            PolicySpec(
+                "iam-policy-editor",
+                "/ci/",
+                _doc(
+                    {
+                        "Effect": "Allow",
+                        "Action": [
+                            "iam:CreatePolicyVersion",
+                            "iam:SetDefaultPolicyVersion",
+                            "iam:ListPolicies",
+                            "iam:GetPolicy",
+                        ],
+                        "Resource": "*",
+                    }
+                ),
+                "Lets a pipeline edit policies (escalation path)",
+            ),
+            PolicySpec(
+                "secrets-admin",
+                "/",
+                _doc({"Effect": "Allow", "Action": "secretsmanager:*", "Resource": "*"}),
+                "Full Secrets Manager",
+            ),
         ]
 
 
 def _scoped_inline(app: str, env: str) -> dict[str, dict[str, Any]]:
-    return {f"{app}-data": _doc(
-        {"Effect": "Allow", "Action": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"],
-         "Resource": f"arn:aws:dynamodb:us-east-1:*:table/{env}-{app}"},
-        {"Effect": "Allow", "Action": ["sqs:SendMessage", "sqs:ReceiveMessage"],
-         "Resource": f"arn:aws:sqs:us-east-1:*:{env}-{app}-*"})}
+    return {
+        f"{app}-data": _doc(
+            {
+                "Effect": "Allow",
+                "Action": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"],
+                "Resource": f"arn:aws:dynamodb:us-east-1:*:table/{env}-{app}",
+            },
+            {
+                "Effect": "Allow",
+                "Action": ["sqs:SendMessage", "sqs:ReceiveMessage"],
+                "Resource": f"arn:aws:sqs:us-east-1:*:{env}-{app}-*",
+            },
+        )
+    }
 
 
 def build_plan(seed: int = PLAN_SEED) -> list[AccountPlan]:
@@ -515,13 +730,17 @@ def _make_consistent(plan: AccountPlan) -> None:
         if secret.last_rotated_days is not None:
             secret.last_rotated_days = min(secret.last_rotated_days, secret.created_days)
     policy_names = {f"cust:{pol.name}" for pol in plan.policies}
-    refs = [ref for spec in [*plan.users, *plan.roles, *plan.groups] for ref in spec.managed]
+    refs = [ref for user in plan.users for ref in user.managed]
+    refs += [ref for role in plan.roles for ref in role.managed]
+    refs += [ref for group in plan.groups for ref in group.managed]
     missing = {ref for ref in refs if ref.startswith("cust:") and ref not in policy_names}
     if missing:
         raise ValueError(f"{plan.name}: unknown customer policies {sorted(missing)}")
-    for label, names in (("user", [u.name for u in plan.users]),
-                         ("role", [r.name for r in plan.roles if r.name]),
-                         ("secret", [f"{s.region}:{s.name}" for s in plan.secrets])):
+    for label, names in (
+        ("user", [u.name for u in plan.users]),
+        ("role", [r.name for r in plan.roles if r.name]),
+        ("secret", [f"{s.region}:{s.name}" for s in plan.secrets]),
+    ):
         duplicates = [name for name, count in Counter(names).items() if count > 1]
         if duplicates:
             raise ValueError(f"{plan.name}: duplicate {label} names {duplicates}")
@@ -533,11 +752,18 @@ def _acct(name: str) -> str:
 
 def _plan_management(p: _Planner) -> AccountPlan:
     env = "management"
-    plan = AccountPlan("management", "aws-management@example.com", ACCOUNT_AGE_DAYS["management"],
-                       policies=p.policies("org"), oidc_provider=True)
-    plan.groups = [GroupSpec("developers", [READ_ONLY, "cust:developer-guardrails"]),
-                   GroupSpec("ci", ["cust:deployer-lambda-deploy"]),
-                   GroupSpec("admins", [ADMIN])]
+    plan = AccountPlan(
+        "management",
+        "aws-management@example.com",
+        ACCOUNT_AGE_DAYS["management"],
+        policies=p.policies("org"),
+        oidc_provider=True,
+    )
+    plan.groups = [
+        GroupSpec("developers", [READ_ONLY, "cust:developer-guardrails"]),
+        GroupSpec("ci", ["cust:deployer-lambda-deploy"]),
+        GroupSpec("admins", [ADMIN]),
+    ]
     # People: the demo's people (owner tag = themselves) and some more colleagues.
     by_email = {person.email: person for person in PEOPLE}
     for person in PEOPLE:
@@ -555,8 +781,9 @@ def _plan_management(p: _Planner) -> AccountPlan:
             plan_user.managed.append(SECURITY_AUDIT)
             plan.users.append(plan_user)
             continue
-        plan.users.append(p.person(username, team, email=by_email[person.email].email,
-                                   groups=groups, **kwargs))
+        plan.users.append(
+            p.person(username, team, email=by_email[person.email].email, groups=groups, **kwargs)
+        )
     for index, (username, team) in enumerate(EXTRA_PEOPLE):
         kwargs = {}
         if username == "ivan.petrov":  # machine used by a person: an old, never-rotated key
@@ -566,65 +793,204 @@ def _plan_management(p: _Planner) -> AccountPlan:
         plan.users.append(p.person(username, team, **kwargs))
     # Machines of the management account.
     plan.users += [
-        p.user("ci_user", "jenkins-controller", "/ci/", "platform", env, None, "daily_old",
-               owner=OLIVIA, groups=["ci"]),
-        p.user("ci_user", "gitlab-runner-shared", "/ci/", "platform", env, None, "two_active",
-               groups=["ci"]),
-        p.user("ci_user", "ci-deployer-terraform", "/ci/", "platform", env, "terraform-state",
-               "healthy", owner=OLIVIA, managed=[POWER_USER]),
-        p.user("service_user", "svc-billing-export", "/service/", "payments", env, "billing",
-               "stale_year", owner=TOM),
+        p.user(
+            "ci_user",
+            "jenkins-controller",
+            "/ci/",
+            "platform",
+            env,
+            None,
+            "daily_old",
+            owner=OLIVIA,
+            groups=["ci"],
+        ),
+        p.user(
+            "ci_user",
+            "gitlab-runner-shared",
+            "/ci/",
+            "platform",
+            env,
+            None,
+            "two_active",
+            groups=["ci"],
+        ),
+        p.user(
+            "ci_user",
+            "ci-deployer-terraform",
+            "/ci/",
+            "platform",
+            env,
+            "terraform-state",
+            "healthy",
+            owner=OLIVIA,
+            managed=[POWER_USER],
+        ),
+        p.user(
+            "service_user",
+            "svc-billing-export",
+            "/service/",
+            "payments",
+            env,
+            "billing",
+            "stale_year",
+            owner=TOM,
+        ),
         p.user("service_user", "svc-scim-sync", "/service/", "security", env, None, "healthy"),
-        p.user("service_user", "svc-cost-reporter", "/service/", "platform", env, None,
-               "unused_60", inline={"cost-explorer-read": _doc(
-                   {"Effect": "Allow", "Action": ["ce:Get*", "ce:Describe*"], "Resource": "*"})}),
-        p.user("backup_user", "backup-org-cloudtrail", "/backup/", "security", env, "log-archive",
-               "healthy", managed=["cust:s3-backups-org-write"]),
+        p.user(
+            "service_user",
+            "svc-cost-reporter",
+            "/service/",
+            "platform",
+            env,
+            None,
+            "unused_60",
+            inline={
+                "cost-explorer-read": _doc(
+                    {"Effect": "Allow", "Action": ["ce:Get*", "ce:Describe*"], "Resource": "*"}
+                )
+            },
+        ),
+        p.user(
+            "backup_user",
+            "backup-org-cloudtrail",
+            "/backup/",
+            "security",
+            env,
+            "log-archive",
+            "healthy",
+            managed=["cust:s3-backups-org-write"],
+        ),
     ]
     plan.roles += [
-        p.role("app_role", "terraform-admin", "/platform/", _trust_account(MANAGEMENT_ACCOUNT_ID),
-               "platform", env, "terraform", owner=OLIVIA, managed=[ADMIN],
-               usage=(p.u(600, 700), p.u(0.1, 1)), description="Terraform applies, all accounts"),
-        p.role("app_role", "billing-reader", "/app/", _trust_account(MANAGEMENT_ACCOUNT_ID),
-               "payments", env, "billing", managed=["arn:aws:iam::aws:policy/job-function/Billing"]),
-        p.role("app_role", "security-audit", "/security/", _trust_account(MANAGEMENT_ACCOUNT_ID),
-               "security", env, "security-audit", managed=[SECURITY_AUDIT, READ_ONLY]),
-        p.role("third_party_role", "datadog-integration", "/integrations/",
-               _trust_account(DATADOG_ACCOUNT_ID, external_id="c0ffee5e7e0b4f1d9a4b2d7e1f3a5c6d"),
-               "platform", env, "datadog", managed=[READ_ONLY], owner=OLIVIA,
-               usage=(p.u(500, 600), p.u(0.01, 0.2))),
-        p.role("third_party_role", "acme-cost-insights", "/integrations/",
-               _trust_account(VENDOR_ACCOUNT_ID, external_id="acme-7f3d2a91"), "platform", env,
-               "cost-insights", managed=["arn:aws:iam::aws:policy/job-function/Billing"]),
-        p.role("oidc_role", "gha-infrastructure-plan", "/github-actions/",
-               _trust_github(MANAGEMENT_ACCOUNT_ID, "infrastructure", "main"), "platform", env,
-               "terraform", managed=[READ_ONLY], owner=OLIVIA),
-        p.role("oidc_role", "gha-infrastructure-apply", "/github-actions/",
-               _trust_github(MANAGEMENT_ACCOUNT_ID, "infrastructure"), "platform", env,
-               "terraform", managed=[POWER_USER]),
-        p.role("oidc_role", "gha-org-policies", "/github-actions/",
-               _trust_github(MANAGEMENT_ACCOUNT_ID, "org-policies"), "security", env, None,
-               managed=["cust:iam-policy-editor"]),
+        p.role(
+            "app_role",
+            "terraform-admin",
+            "/platform/",
+            _trust_account(MANAGEMENT_ACCOUNT_ID),
+            "platform",
+            env,
+            "terraform",
+            owner=OLIVIA,
+            managed=[ADMIN],
+            usage=(p.u(600, 700), p.u(0.1, 1)),
+            description="Terraform applies, all accounts",
+        ),
+        p.role(
+            "app_role",
+            "billing-reader",
+            "/app/",
+            _trust_account(MANAGEMENT_ACCOUNT_ID),
+            "payments",
+            env,
+            "billing",
+            managed=[BILLING],
+        ),
+        p.role(
+            "app_role",
+            "security-audit",
+            "/security/",
+            _trust_account(MANAGEMENT_ACCOUNT_ID),
+            "security",
+            env,
+            "security-audit",
+            managed=[SECURITY_AUDIT, READ_ONLY],
+        ),
+        p.role(
+            "third_party_role",
+            "datadog-integration",
+            "/integrations/",
+            _trust_account(DATADOG_ACCOUNT_ID, external_id=DATADOG_EXTERNAL_ID),
+            "platform",
+            env,
+            "datadog",
+            managed=[READ_ONLY],
+            owner=OLIVIA,
+            usage=(p.u(500, 600), p.u(0.01, 0.2)),
+        ),
+        p.role(
+            "third_party_role",
+            "acme-cost-insights",
+            "/integrations/",
+            _trust_account(VENDOR_ACCOUNT_ID, external_id="acme-7f3d2a91"),
+            "platform",
+            env,
+            "cost-insights",
+            managed=[BILLING],
+        ),
+        p.role(
+            "oidc_role",
+            "gha-infrastructure-plan",
+            "/github-actions/",
+            _trust_github(MANAGEMENT_ACCOUNT_ID, "infrastructure", "main"),
+            "platform",
+            env,
+            "terraform",
+            managed=[READ_ONLY],
+            owner=OLIVIA,
+        ),
+        p.role(
+            "oidc_role",
+            "gha-infrastructure-apply",
+            "/github-actions/",
+            _trust_github(MANAGEMENT_ACCOUNT_ID, "infrastructure"),
+            "platform",
+            env,
+            "terraform",
+            managed=[POWER_USER],
+        ),
+        p.role(
+            "oidc_role",
+            "gha-org-policies",
+            "/github-actions/",
+            _trust_github(MANAGEMENT_ACCOUNT_ID, "org-policies"),
+            "security",
+            env,
+            None,
+            managed=["cust:iam-policy-editor"],
+        ),
     ]
     for function in ("org-account-vending", "guardduty-forwarder", "cost-anomaly-alert"):
-        plan.roles.append(p.role(
-            "lambda_role", f"{function}-lambda", "/service-role/",
-            _trust_service("lambda.amazonaws.com"), "security" if "guard" in function else
-            "platform", env, function, managed=[LAMBDA_BASIC]))
+        plan.roles.append(
+            p.role(
+                "lambda_role",
+                f"{function}-lambda",
+                "/service-role/",
+                _trust_service("lambda.amazonaws.com"),
+                "security" if "guard" in function else "platform",
+                env,
+                function,
+                managed=[LAMBDA_BASIC],
+            )
+        )
     plan.secrets += [
-        p.secret("ci/github-token", REGION, "platform", env, "ci", profile="never_old",
-                 owner=OLIVIA, description="PAT used by the release pipeline"),
+        p.secret(
+            "ci/github-token",
+            REGION,
+            "platform",
+            env,
+            "ci",
+            profile="never_old",
+            owner=OLIVIA,
+            description="PAT used by the release pipeline",
+        ),
         p.secret("ci/gitlab-runner-registration", REGION, "platform", env, "ci"),
-        p.secret("security/pagerduty-routing-key", REGION, "security", env, None,
-                 profile="rotating"),
+        p.secret(
+            "security/pagerduty-routing-key", REGION, "security", env, None, profile="rotating"
+        ),
         p.secret("org/scim-token", REGION, "security", env, None, profile="rotation_stale"),
     ]
     return plan
 
 
-def _workload_common(p: _Planner, plan: AccountPlan, env: str, apps: list[str],
-                     n: dict[str, int], key_weights: dict[str, int],
-                     role_weights: dict[str, int] | None = None) -> None:
+def _workload_common(  # noqa: PLR0917
+    p: _Planner,
+    plan: AccountPlan,
+    env: str,
+    apps: list[str],
+    n: dict[str, int],
+    key_weights: dict[str, int],
+    role_weights: dict[str, int] | None = None,
+) -> None:
     """CI/backup/service users and app/EC2/Lambda/ECS/OIDC roles and secrets for an account."""
     rng = p.rng
 
@@ -635,130 +1001,340 @@ def _workload_common(p: _Planner, plan: AccountPlan, env: str, apps: list[str],
     for i in range(n["ci"]):
         app, _ = nth(i, 0)
         style = i % 4
-        name = (f"ci-deployer-{app}" if style in (0, 1) else
-                f"jenkins-{app}-{env}" if style == 2 else f"gitlab-runner-{app}")
+        name = (
+            f"ci-deployer-{app}"
+            if style in (0, 1)
+            else f"jenkins-{app}-{env}"
+            if style == 2
+            else f"gitlab-runner-{app}"
+        )
         managed = ["cust:deployer-lambda-deploy"] if style == 0 else []
         groups = ["ci"] if style in (1, 2, 3) else []
-        plan.users.append(p.user("ci_user", name, "/ci/", APPS.get(app, "platform"), env, app,
-                                 p.key_profile(key_weights), managed=managed, groups=groups))
-    backups = ["backup-s3-nightly", "backup-rds-snapshots", "backup-dynamodb-export",
-               "backup-ebs-weekly", "backup-elasticsearch", "backup-config-archive"]
+        plan.users.append(
+            p.user(
+                "ci_user",
+                name,
+                "/ci/",
+                APPS.get(app, "platform"),
+                env,
+                app,
+                p.key_profile(key_weights),
+                managed=managed,
+                groups=groups,
+            )
+        )
+    backups = [
+        "backup-s3-nightly",
+        "backup-rds-snapshots",
+        "backup-dynamodb-export",
+        "backup-ebs-weekly",
+        "backup-elasticsearch",
+        "backup-config-archive",
+    ]
     backup_policy = "cust:" + next(
-        pol.name for pol in plan.policies if pol.name.startswith("s3-backups-"))
+        pol.name for pol in plan.policies if pol.name.startswith("s3-backups-")
+    )
     for name in backups[: n["backup"]]:
         team = "platform" if rng.random() < 0.6 else "data"
         managed = [S3_FULL] if rng.random() < 0.4 else [backup_policy]
-        plan.users.append(p.user("backup_user", name, "/backup/", team, env, None,
-                                 p.key_profile(key_weights), managed=managed))
+        plan.users.append(
+            p.user(
+                "backup_user",
+                name,
+                "/backup/",
+                team,
+                env,
+                None,
+                p.key_profile(key_weights),
+                managed=managed,
+            )
+        )
     for i in range(n["service"]):
         app, suffix = nth(i, 1)
         inline = _scoped_inline(app, env) if rng.random() < 0.3 else {}
         managed = ["cust:app-secrets-read"] if rng.random() < 0.5 else []
         if rng.random() < 0.15:
             managed.append(S3_READ)
-        plan.users.append(p.user("service_user", f"svc-{app}{suffix}", "/service/",
-                                 APPS.get(app, "platform"), env, app,
-                                 p.key_profile(key_weights), managed=managed, inline=inline))
+        plan.users.append(
+            p.user(
+                "service_user",
+                f"svc-{app}{suffix}",
+                "/service/",
+                APPS.get(app, "platform"),
+                env,
+                app,
+                p.key_profile(key_weights),
+                managed=managed,
+                inline=inline,
+            )
+        )
     for i in range(n["app"]):
         app, suffix = nth(i, 0)
         managed = ["cust:app-secrets-read"]
         if i % 5 == 2:
             managed.append(S3_READ)
-        plan.roles.append(p.role(
-            "app_role", f"{app}{suffix}-app", "/app/", _trust_account(_acct(env)), APPS.get(app, "platform"),
-            env, app, usage=p.role_usage(role_weights), managed=managed,
-            inline=_scoped_inline(app, env) if i % 3 == 0 else {}))
+        plan.roles.append(
+            p.role(
+                "app_role",
+                f"{app}{suffix}-app",
+                "/app/",
+                _trust_account(_acct(env)),
+                APPS.get(app, "platform"),
+                env,
+                app,
+                usage=p.role_usage(role_weights),
+                managed=managed,
+                inline=_scoped_inline(app, env) if i % 3 == 0 else {},
+            )
+        )
     for i in range(n["ec2"]):
         app, suffix = nth(i, 2)
-        plan.roles.append(p.role(
-            "instance_role", f"{app}{suffix}-ec2", "/ec2/", _trust_service("ec2.amazonaws.com"),
-            APPS.get(app, "platform"), env, app, usage=p.role_usage(role_weights),
-            managed=[SSM_CORE] + (["cust:app-secrets-read"] if i % 2 else []),
-            instance_profile=True))
+        plan.roles.append(
+            p.role(
+                "instance_role",
+                f"{app}{suffix}-ec2",
+                "/ec2/",
+                _trust_service("ec2.amazonaws.com"),
+                APPS.get(app, "platform"),
+                env,
+                app,
+                usage=p.role_usage(role_weights),
+                managed=[SSM_CORE] + (["cust:app-secrets-read"] if i % 2 else []),
+                instance_profile=True,
+            )
+        )
     for i in range(n["lambda"]):
         app, suffix = nth(i, 3)
         function = LAMBDA_FUNCTIONS[i % len(LAMBDA_FUNCTIONS)]
-        plan.roles.append(p.role(
-            "lambda_role", f"{app}{suffix}-{function}-lambda", "/service-role/",
-            _trust_service("lambda.amazonaws.com"), APPS.get(app, "platform"), env, app,
-            usage=p.role_usage(role_weights), managed=[LAMBDA_BASIC],
-            inline=_scoped_inline(app, env) if i % 2 == 0 else {}))
+        plan.roles.append(
+            p.role(
+                "lambda_role",
+                f"{app}{suffix}-{function}-lambda",
+                "/service-role/",
+                _trust_service("lambda.amazonaws.com"),
+                APPS.get(app, "platform"),
+                env,
+                app,
+                usage=p.role_usage(role_weights),
+                managed=[LAMBDA_BASIC],
+                inline=_scoped_inline(app, env) if i % 2 == 0 else {},
+            )
+        )
     for i in range(n["ecs"]):
         app, suffix = nth(i, 4)
-        plan.roles.append(p.role(
-            "ecs_task_role", f"{app}{suffix}-ecs-task", "/ecs/", _trust_service("ecs-tasks.amazonaws.com"),
-            APPS.get(app, "platform"), env, app, usage=p.role_usage(role_weights),
-            managed=["cust:app-secrets-read"] + ([DYNAMODB_FULL] if i % 6 == 1 else [])))
+        plan.roles.append(
+            p.role(
+                "ecs_task_role",
+                f"{app}{suffix}-ecs-task",
+                "/ecs/",
+                _trust_service("ecs-tasks.amazonaws.com"),
+                APPS.get(app, "platform"),
+                env,
+                app,
+                usage=p.role_usage(role_weights),
+                managed=["cust:app-secrets-read"] + ([DYNAMODB_FULL] if i % 6 == 1 else []),
+            )
+        )
     repos = [a for a in apps if APPS.get(a) in ("platform", "payments", "data")]
     for i in range(n["oidc"]):
         repo = repos[(i * 2) % len(repos)] + ("" if i * 2 < len(repos) else f"-{i}")
-        plan.roles.append(p.role(
-            "oidc_role", f"gha-{repo}-deploy-{env}", "/github-actions/",
-            _trust_github(_acct(env), repo), APPS.get(repo, "platform"), env, repo,
-            managed=["cust:deployer-lambda-deploy"] if i % 3 == 0 else [S3_FULL]))
+        plan.roles.append(
+            p.role(
+                "oidc_role",
+                f"gha-{repo}-deploy-{env}",
+                "/github-actions/",
+                _trust_github(_acct(env), repo),
+                APPS.get(repo, "platform"),
+                env,
+                repo,
+                managed=["cust:deployer-lambda-deploy"] if i % 3 == 0 else [S3_FULL],
+            )
+        )
     for i in range(n["secrets"]):
         app, suffix = nth(i, 5)
         region = REGION if i % 3 else SECOND_REGION
         kind = ["db-password", "api-key", "signing-key", "oauth-client-secret"][i % 4]
         prefix = env if region == REGION else f"{env}-eu"
-        plan.secrets.append(p.secret(f"{prefix}/{app}{suffix}/{kind}", region, APPS.get(app, "platform"),
-                                     env, app))
-    plan.roles.append(p.role(
-        "org_access_role", ORG_ACCESS_ROLE, "/", _trust_account(MANAGEMENT_ACCOUNT_ID),
-        "platform", env, None, managed=[ADMIN], tags=[("env", env)],
-        usage=(float(plan.age_days), None)))
+        plan.secrets.append(
+            p.secret(f"{prefix}/{app}{suffix}/{kind}", region, APPS.get(app, "platform"), env, app)
+        )
+    plan.roles.append(
+        p.role(
+            "org_access_role",
+            ORG_ACCESS_ROLE,
+            "/",
+            _trust_account(MANAGEMENT_ACCOUNT_ID),
+            "platform",
+            env,
+            None,
+            managed=[ADMIN],
+            tags=[("env", env)],
+            usage=(float(plan.age_days), None),
+        )
+    )
 
 
-KEYS_WORKLOAD = {"healthy": 34, "daily_old": 14, "stale_year": 10, "unused_60": 10,
-                 "never_used": 8, "brand_new": 5, "inactive": 5, "two_active": 8, "rotating": 6}
+KEYS_WORKLOAD = {
+    "healthy": 34,
+    "daily_old": 14,
+    "stale_year": 10,
+    "unused_60": 10,
+    "never_used": 8,
+    "brand_new": 5,
+    "inactive": 5,
+    "two_active": 8,
+    "rotating": 6,
+}
 
 
 def _plan_workload(p: _Planner, env: str, *, scale: float) -> AccountPlan:
-    plan = AccountPlan(env, f"aws-{env}@example.com", ACCOUNT_AGE_DAYS[env],
-                       policies=p.policies(env), oidc_provider=True)
+    plan = AccountPlan(
+        env,
+        f"aws-{env}@example.com",
+        ACCOUNT_AGE_DAYS[env],
+        policies=p.policies(env),
+        oidc_provider=True,
+    )
     plan.groups = [GroupSpec("ci", ["cust:deployer-lambda-deploy"])]
-    n = {k: max(1, round(v * scale)) for k, v in {
-        "ci": 8, "backup": 4, "service": 12, "app": 14, "ec2": 12, "lambda": 14, "ecs": 14,
-        "oidc": 6, "secrets": 18}.items()}
+    n = {
+        k: max(1, round(v * scale))
+        for k, v in {
+            "ci": 8,
+            "backup": 4,
+            "service": 12,
+            "app": 14,
+            "ec2": 12,
+            "lambda": 14,
+            "ecs": 14,
+            "oidc": 6,
+            "secrets": 18,
+        }.items()
+    }
     apps = list(PRODUCT_APPS)
     p.rng.shuffle(apps)
     _workload_common(p, plan, env, apps, n, KEYS_WORKLOAD)
     if env == "prod":
         # The classic ones, whatever the dice said.
         plan.users += [
-            p.user("ci_user", "ci-deployer-legacy", "/ci/", "platform", env, "monolith",
-                   "stale_year", owner=OLIVIA, managed=[ADMIN],
-                   inline={"legacy-deploy": _doc({"Effect": "Allow", "Action": "iam:PassRole",
-                                                  "Resource": "*"})}),
-            p.user("ci_user", "jenkins-release-prod", "/ci/", "platform", env, "release",
-                   "two_active", owner=OLIVIA, groups=["ci"]),
-            p.user("ci_user", "gitlab-runner-mobile", "/ci/", "platform", env, "mobile",
-                   "brand_new", owner=OLIVIA),
-            p.user("service_user", "svc-payments-reconciler", "/service/", "payments", env,
-                   "ledger", "daily_old", owner=TOM, managed=["cust:secrets-admin"]),
+            p.user(
+                "ci_user",
+                "ci-deployer-legacy",
+                "/ci/",
+                "platform",
+                env,
+                "monolith",
+                "stale_year",
+                owner=OLIVIA,
+                managed=[ADMIN],
+                inline={
+                    "legacy-deploy": _doc(
+                        {"Effect": "Allow", "Action": "iam:PassRole", "Resource": "*"}
+                    )
+                },
+            ),
+            p.user(
+                "ci_user",
+                "jenkins-release-prod",
+                "/ci/",
+                "platform",
+                env,
+                "release",
+                "two_active",
+                owner=OLIVIA,
+                groups=["ci"],
+            ),
+            p.user(
+                "ci_user",
+                "gitlab-runner-mobile",
+                "/ci/",
+                "platform",
+                env,
+                "mobile",
+                "brand_new",
+                owner=OLIVIA,
+            ),
+            p.user(
+                "service_user",
+                "svc-payments-reconciler",
+                "/service/",
+                "payments",
+                env,
+                "ledger",
+                "daily_old",
+                owner=TOM,
+                managed=["cust:secrets-admin"],
+            ),
         ]
         plan.roles += [
-            p.role("third_party_role", "datadog-integration", "/integrations/",
-                   _trust_account(DATADOG_ACCOUNT_ID, external_id="c0ffee5e7e0b4f1d9a4b2d7e1f3a5c6d"),
-                   "platform", env, "datadog", managed=[READ_ONLY],
-                   usage=(p.u(500, 600), p.u(0.01, 0.2))),
-            p.role("third_party_role", "legacy-vendor-audit", "/integrations/",
-                   _trust_account(LEGACY_VENDOR_ACCOUNT_ID), "security", env, "audit-2022",
-                   managed=[READ_ONLY], usage=(p.u(700, 800), p.u(380, 420)),
-                   description="Read-only access for the 2022 external audit (no ExternalId)"),
-            p.role("cross_account_role", "deploy-from-staging", "/cross-account/",
-                   _trust_account(_acct("staging")), "platform", env, "release",
-                   managed=["cust:deployer-lambda-deploy"], owner=OLIVIA),
-            p.role("lambda_role", "secrets-rotation-lambda", "/service-role/",
-                   _trust_service("lambda.amazonaws.com"), "security", env, "secrets-rotation",
-                   managed=[LAMBDA_BASIC, "cust:secrets-admin"]),
+            p.role(
+                "third_party_role",
+                "datadog-integration",
+                "/integrations/",
+                _trust_account(DATADOG_ACCOUNT_ID, external_id=DATADOG_EXTERNAL_ID),
+                "platform",
+                env,
+                "datadog",
+                managed=[READ_ONLY],
+                usage=(p.u(500, 600), p.u(0.01, 0.2)),
+            ),
+            p.role(
+                "third_party_role",
+                "legacy-vendor-audit",
+                "/integrations/",
+                _trust_account(LEGACY_VENDOR_ACCOUNT_ID),
+                "security",
+                env,
+                "audit-2022",
+                managed=[READ_ONLY],
+                usage=(p.u(700, 800), p.u(380, 420)),
+                description="Read-only access for the 2022 external audit (no ExternalId)",
+            ),
+            p.role(
+                "cross_account_role",
+                "deploy-from-staging",
+                "/cross-account/",
+                _trust_account(_acct("staging")),
+                "platform",
+                env,
+                "release",
+                managed=["cust:deployer-lambda-deploy"],
+                owner=OLIVIA,
+            ),
+            p.role(
+                "lambda_role",
+                "secrets-rotation-lambda",
+                "/service-role/",
+                _trust_service("lambda.amazonaws.com"),
+                "security",
+                env,
+                "secrets-rotation",
+                managed=[LAMBDA_BASIC, "cust:secrets-admin"],
+            ),
         ]
-        plan.roles.append(RoleSpec(
-            kind="service_linked_role", name="", path="", created_days=p.u(900, 1000), tags=[],
-            trust=None, service="autoscaling.amazonaws.com", last_used_days=p.u(0.1, 1)))
-        plan.roles.append(RoleSpec(
-            kind="service_linked_role", name="", path="", created_days=p.u(900, 1000), tags=[],
-            trust=None, service="elasticbeanstalk.amazonaws.com", last_used_days=None))
+        plan.roles.append(
+            RoleSpec(
+                kind="service_linked_role",
+                name="",
+                path="",
+                created_days=p.u(900, 1000),
+                tags=[],
+                trust=None,
+                service="autoscaling.amazonaws.com",
+                last_used_days=p.u(0.1, 1),
+            )
+        )
+        plan.roles.append(
+            RoleSpec(
+                kind="service_linked_role",
+                name="",
+                path="",
+                created_days=p.u(900, 1000),
+                tags=[],
+                trust=None,
+                service="elasticbeanstalk.amazonaws.com",
+                last_used_days=None,
+            )
+        )
         # Hostile strings for downstream escaping (HTML and CSV formula).
         hostile_role = next(r for r in plan.roles if r.kind == "app_role")
         hostile_role.tags.append(("description", HOSTILE_HTML))
@@ -766,82 +1342,225 @@ def _plan_workload(p: _Planner, env: str, *, scale: float) -> AccountPlan:
         hostile_user = next(u for u in plan.users if u.kind == "service_user")
         hostile_user.tags.append(("cost-center", HOSTILE_FORMULA))
         plan.secrets += [
-            p.secret("prod/payments/stripe-api-key", REGION, "payments", env, "payments-api",
-                     profile="never_old", owner=TOM),
-            p.secret("prod/payments/db-password", REGION, "payments", env, "payments-api",
-                     profile="rotating"),
-            p.secret("prod-eu/payments/db-password", SECOND_REGION, "payments", env,
-                     "payments-api", profile="rotation_stale"),
+            p.secret(
+                "prod/payments/stripe-api-key",
+                REGION,
+                "payments",
+                env,
+                "payments-api",
+                profile="never_old",
+                owner=TOM,
+            ),
+            p.secret(
+                "prod/payments/db-password",
+                REGION,
+                "payments",
+                env,
+                "payments-api",
+                profile="rotating",
+            ),
+            p.secret(
+                "prod-eu/payments/db-password",
+                SECOND_REGION,
+                "payments",
+                env,
+                "payments-api",
+                profile="rotation_stale",
+            ),
         ]
     else:
         plan.users += [
-            p.user("ci_user", "jenkins-legacy-admin", "/ci/", "platform", env, "jenkins",
-                   "unused_60", owner=OLIVIA, console=True, managed=["cust:iam-policy-editor"]),
+            p.user(
+                "ci_user",
+                "jenkins-legacy-admin",
+                "/ci/",
+                "platform",
+                env,
+                "jenkins",
+                "unused_60",
+                owner=OLIVIA,
+                console=True,
+                managed=["cust:iam-policy-editor"],
+            ),
         ]
         plan.roles += [
-            p.role("cross_account_role", "qa-from-data-platform", "/cross-account/",
-                   _trust_account(_acct("data-platform")), "data", env, "qa",
-                   managed=[READ_ONLY]),
-            p.role("third_party_role", "acme-cost-insights", "/integrations/",
-                   _trust_account(VENDOR_ACCOUNT_ID, external_id="acme-7f3d2a91"), "platform",
-                   env, "cost-insights", managed=[READ_ONLY]),
+            p.role(
+                "cross_account_role",
+                "qa-from-data-platform",
+                "/cross-account/",
+                _trust_account(_acct("data-platform")),
+                "data",
+                env,
+                "qa",
+                managed=[READ_ONLY],
+            ),
+            p.role(
+                "third_party_role",
+                "acme-cost-insights",
+                "/integrations/",
+                _trust_account(VENDOR_ACCOUNT_ID, external_id="acme-7f3d2a91"),
+                "platform",
+                env,
+                "cost-insights",
+                managed=[READ_ONLY],
+            ),
         ]
     return plan
 
 
 def _plan_data_platform(p: _Planner) -> AccountPlan:
     env = "data-platform"
-    plan = AccountPlan(env, "aws-data-platform@example.com", ACCOUNT_AGE_DAYS[env],
-                       policies=p.policies("data"), oidc_provider=True)
+    plan = AccountPlan(
+        env,
+        "aws-data-platform@example.com",
+        ACCOUNT_AGE_DAYS[env],
+        policies=p.policies("data"),
+        oidc_provider=True,
+    )
     plan.groups = [GroupSpec("ci", ["cust:deployer-lambda-deploy"])]
     apps = [*DATA_APPS, "search", "catalog"]
-    n = {"ci": 4, "backup": 3, "service": 9, "app": 9, "ec2": 6, "lambda": 8, "ecs": 6,
-         "oidc": 3, "secrets": 11}
+    n = {
+        "ci": 4,
+        "backup": 3,
+        "service": 9,
+        "app": 9,
+        "ec2": 6,
+        "lambda": 8,
+        "ecs": 6,
+        "oidc": 3,
+        "secrets": 11,
+    }
     _workload_common(p, plan, env, apps, n, KEYS_WORKLOAD)
     plan.users += [
         # machine user someone also logs into the console with (USR-001)
-        p.user("service_user", "svc-reporting-console", "/service/", "data", env, "reporting",
-               "healthy", console=True, managed=[S3_READ]),
-        p.user("service_user", "svc-etl-loader", "/service/", "data", env, "etl-pipeline",
-               "two_active", managed=[S3_FULL], owner="j.doe@contractor.example"),
+        p.user(
+            "service_user",
+            "svc-reporting-console",
+            "/service/",
+            "data",
+            env,
+            "reporting",
+            "healthy",
+            console=True,
+            managed=[S3_READ],
+        ),
+        p.user(
+            "service_user",
+            "svc-etl-loader",
+            "/service/",
+            "data",
+            env,
+            "etl-pipeline",
+            "two_active",
+            managed=[S3_FULL],
+            owner="j.doe@contractor.example",
+        ),
     ]
     plan.roles += [
-        p.role("third_party_role", "snowflake-storage-integration", "/integrations/",
-               _trust_account("791234567890", external_id="SNOWFLAKE_EXAMPLE_SFCRole=2_abc"),
-               "data", env, "snowflake", managed=[S3_READ]),
-        p.role("third_party_role", "fivetran-connector", "/integrations/",
-               _trust_account("834469178297", external_id="fivetran-example-group"), "data",
-               env, "fivetran", managed=[S3_READ], usage=(p.u(300, 400), p.u(0.1, 1))),
-        p.role("lambda_role", "feature-store-refresh-lambda", "/service-role/",
-               _trust_service("lambda.amazonaws.com"), "platform", env, "feature-store",
-               owner=OLIVIA, managed=[LAMBDA_BASIC, "cust:secrets-admin"],
-               usage=(p.u(300, 320), None)),
-        p.role("ecs_task_role", "airflow-scheduler-ecs-task", "/ecs/",
-               _trust_service("ecs-tasks.amazonaws.com"), "platform", env, "airflow",
-               owner=OLIVIA, managed=[S3_FULL, "cust:app-secrets-read"]),
+        p.role(
+            "third_party_role",
+            "snowflake-storage-integration",
+            "/integrations/",
+            _trust_account("791234567890", external_id="SNOWFLAKE_EXAMPLE_SFCRole=2_abc"),
+            "data",
+            env,
+            "snowflake",
+            managed=[S3_READ],
+        ),
+        p.role(
+            "third_party_role",
+            "fivetran-connector",
+            "/integrations/",
+            _trust_account("834469178297", external_id="fivetran-example-group"),
+            "data",
+            env,
+            "fivetran",
+            managed=[S3_READ],
+            usage=(p.u(300, 400), p.u(0.1, 1)),
+        ),
+        p.role(
+            "lambda_role",
+            "feature-store-refresh-lambda",
+            "/service-role/",
+            _trust_service("lambda.amazonaws.com"),
+            "platform",
+            env,
+            "feature-store",
+            owner=OLIVIA,
+            managed=[LAMBDA_BASIC, "cust:secrets-admin"],
+            usage=(p.u(300, 320), None),
+        ),
+        p.role(
+            "ecs_task_role",
+            "airflow-scheduler-ecs-task",
+            "/ecs/",
+            _trust_service("ecs-tasks.amazonaws.com"),
+            "platform",
+            env,
+            "airflow",
+            owner=OLIVIA,
+            managed=[S3_FULL, "cust:app-secrets-read"],
+        ),
     ]
     plan.secrets += [
-        p.secret("data/snowflake/service-password", REGION, "data", env, "snowflake",
-                 profile="never_old"),
-        p.secret("data/airflow/fernet-key", REGION, "platform", env, "airflow", owner=OLIVIA,
-                 profile="rotation_stale"),
+        p.secret(
+            "data/snowflake/service-password", REGION, "data", env, "snowflake", profile="never_old"
+        ),
+        p.secret(
+            "data/airflow/fernet-key",
+            REGION,
+            "platform",
+            env,
+            "airflow",
+            owner=OLIVIA,
+            profile="rotation_stale",
+        ),
     ]
     return plan
 
 
 def _plan_sandbox(p: _Planner) -> AccountPlan:
     env = "sandbox"
-    plan = AccountPlan(env, "aws-sandbox@example.com", ACCOUNT_AGE_DAYS[env],
-                       policies=p.policies(env), oidc_provider=True)
-    plan.groups = [GroupSpec("developers", [POWER_USER]), GroupSpec("ci", [
-        "cust:deployer-lambda-deploy"])]
-    apps = ["search", "ml-training", "web-frontend", "catalog", "notifications", "analytics",
-            "checkout", "feature-store"]
-    n = {"ci": 3, "backup": 1, "service": 5, "app": 8, "ec2": 5, "lambda": 6, "ecs": 2,
-         "oidc": 1, "secrets": 3}
+    plan = AccountPlan(
+        env,
+        "aws-sandbox@example.com",
+        ACCOUNT_AGE_DAYS[env],
+        policies=p.policies(env),
+        oidc_provider=True,
+    )
+    plan.groups = [
+        GroupSpec("developers", [POWER_USER]),
+        GroupSpec("ci", ["cust:deployer-lambda-deploy"]),
+    ]
+    apps = [
+        "search",
+        "ml-training",
+        "web-frontend",
+        "catalog",
+        "notifications",
+        "analytics",
+        "checkout",
+        "feature-store",
+    ]
+    n = {
+        "ci": 3,
+        "backup": 1,
+        "service": 5,
+        "app": 8,
+        "ec2": 5,
+        "lambda": 6,
+        "ecs": 2,
+        "oidc": 1,
+        "secrets": 3,
+    }
     stale_roles = {"recent": 15, "week": 10, "stale": 40, "never_old": 30, "new": 5}
-    stale_keys = {"stale_year": 30, "never_used": 25, "unused_60": 20, "healthy": 15,
-                  "inactive": 10}
+    stale_keys = {
+        "stale_year": 30,
+        "never_used": 25,
+        "unused_60": 20,
+        "healthy": 15,
+        "inactive": 10,
+    }
     _workload_common(p, plan, env, apps, n, stale_keys, stale_roles)
     # People experimenting in the sandbox; olivia's sandbox user also has a key (NHI10).
     plan.users += [
@@ -849,36 +1568,102 @@ def _plan_sandbox(p: _Planner) -> AccountPlan:
         p.person("kenji.tanaka", "platform"),
         p.person("chloe.dubois", "payments", mfa=False),
         p.person("mateo.garcia", "platform", pwd_days=p.u(200, 240)),
-        p.user("ci_user", "gitlab-runner-sandbox", "/ci/", "platform", env, None, "never_used",
-               owner=OLIVIA, groups=["ci"]),
-        p.user("service_user", "svc-legacy-export", "/service/", "platform", env, "export",
-               "stale_year", owner="old-ops-team", managed=[ADMIN],
-               inline={"export-everything": _doc({"Effect": "Allow", "Action": "*",
-                                                  "Resource": "*"})}),
-        p.user("service_user", "test-user-do-not-use", "/", "platform", env, None,
-               "never_used", tags=[("env", env)]),
+        p.user(
+            "ci_user",
+            "gitlab-runner-sandbox",
+            "/ci/",
+            "platform",
+            env,
+            None,
+            "never_used",
+            owner=OLIVIA,
+            groups=["ci"],
+        ),
+        p.user(
+            "service_user",
+            "svc-legacy-export",
+            "/service/",
+            "platform",
+            env,
+            "export",
+            "stale_year",
+            owner="old-ops-team",
+            managed=[ADMIN],
+            inline={"export-everything": _doc({"Effect": "Allow", "Action": "*", "Resource": "*"})},
+        ),
+        p.user(
+            "service_user",
+            "test-user-do-not-use",
+            "/",
+            "platform",
+            env,
+            None,
+            "never_used",
+            tags=[("env", env)],
+        ),
     ]
     plan.roles += [
         # Trusts anyone in AWS, no condition: the dangerous one (ROLE-002).
-        p.role("cross_account_role", "shared-readonly-anyone", "/cross-account/",
-               _doc({"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}),
-               "platform", env, "demo-sharing", owner=OLIVIA, managed=[READ_ONLY],
-               usage=(p.u(300, 330), p.u(5, 20)),
-               description="Temporary sharing for a partner demo"),
+        p.role(
+            "cross_account_role",
+            "shared-readonly-anyone",
+            "/cross-account/",
+            _doc({"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}),
+            "platform",
+            env,
+            "demo-sharing",
+            owner=OLIVIA,
+            managed=[READ_ONLY],
+            usage=(p.u(300, 330), p.u(5, 20)),
+            description="Temporary sharing for a partner demo",
+        ),
         # GitHub OIDC trust with only `aud`: any repository on GitHub can assume it (ROLE-005).
-        p.role("oidc_role", "gha-sandbox-experiments", "/github-actions/",
-               _trust_github(_acct(env), None), "platform", env, "experiments", owner=OLIVIA,
-               managed=[POWER_USER], usage=(p.u(100, 140), p.u(1, 4))),
-        p.role("oidc_role", "gha-ml-notebooks-feature", "/github-actions/",
-               _trust_github(_acct(env), "ml-notebooks", "feature/*"), "data", env,
-               "ml-training", managed=[S3_FULL]),
-        p.role("third_party_role", "partner-poc-access", "/integrations/",
-               _trust_account(VENDOR_ACCOUNT_ID), "data", env, "poc",
-               managed=[READ_ONLY], usage=(p.u(400, 450), None),
-               tags=[("env", env), ("app", "poc")]),
-        p.role("app_role", "admin-for-hackathon", "/", _trust_account(_acct(env)), "platform",
-               env, "hackathon", managed=[ADMIN], usage=(p.u(300, 310), None),
-               tags=[("env", env), ("created-by", OLIVIA)]),
+        p.role(
+            "oidc_role",
+            "gha-sandbox-experiments",
+            "/github-actions/",
+            _trust_github(_acct(env), None),
+            "platform",
+            env,
+            "experiments",
+            owner=OLIVIA,
+            managed=[POWER_USER],
+            usage=(p.u(100, 140), p.u(1, 4)),
+        ),
+        p.role(
+            "oidc_role",
+            "gha-ml-notebooks-feature",
+            "/github-actions/",
+            _trust_github(_acct(env), "ml-notebooks", "feature/*"),
+            "data",
+            env,
+            "ml-training",
+            managed=[S3_FULL],
+        ),
+        p.role(
+            "third_party_role",
+            "partner-poc-access",
+            "/integrations/",
+            _trust_account(VENDOR_ACCOUNT_ID, external_id="acme-poc-51c2"),
+            "data",
+            env,
+            "poc",
+            managed=[READ_ONLY],
+            usage=(p.u(400, 450), None),
+            tags=[("env", env), ("app", "poc")],
+        ),
+        p.role(
+            "app_role",
+            "admin-for-hackathon",
+            "/",
+            _trust_account(_acct(env)),
+            "platform",
+            env,
+            "hackathon",
+            managed=[ADMIN],
+            usage=(p.u(300, 310), None),
+            tags=[("env", env), ("created-by", OLIVIA)],
+        ),
     ]
     return plan
 
@@ -902,6 +1687,9 @@ class _Clock:
         return moment
 
 
+_GET_CALLER_IDENTITY = "Action=GetCallerIdentity&Version=2011-06-15"
+
+
 @dataclass
 class _Creds:
     access_key_id: str
@@ -913,11 +1701,14 @@ class _Runner:
     def __init__(self, endpoint: str, clock: _Clock) -> None:
         self.endpoint = endpoint
         self.clock = clock
-        self.session = boto3.session.Session()
+        self.session: Any = boto3.session.Session()
         self.calls = 0
         self.session.events.register("before-send", self._count)
-        self.config = Config(retries={"total_max_attempts": 1, "mode": "standard"},
-                             connect_timeout=10, read_timeout=120)
+        self.config = Config(
+            retries={"total_max_attempts": 1, "mode": "standard"},
+            connect_timeout=10,
+            read_timeout=120,
+        )
         self.management = _Creds(FAKE_CREDENTIAL, FAKE_CREDENTIAL)
         self.account_ids: dict[str, str] = {"management": MANAGEMENT_ACCOUNT_ID}
         self._sts_mgmt = self.client("sts", self.management)
@@ -927,18 +1718,51 @@ class _Runner:
 
     def client(self, service: str, creds: _Creds, region: str = REGION) -> Any:
         return self.session.client(
-            service, endpoint_url=self.endpoint, region_name=region, config=self.config,
-            aws_access_key_id=creds.access_key_id, aws_secret_access_key=creds.secret_access_key,
-            aws_session_token=creds.session_token)
+            service,
+            endpoint_url=self.endpoint,
+            region_name=region,
+            config=self.config,
+            aws_access_key_id=creds.access_key_id,
+            aws_secret_access_key=creds.secret_access_key,
+            aws_session_token=creds.session_token,
+        )
 
     def assume(self, role_arn: str, session_name: str) -> _Creds:
         c = self._sts_mgmt.assume_role(RoleArn=role_arn, RoleSessionName=session_name)[
-            "Credentials"]
+            "Credentials"
+        ]
         return _Creds(c["AccessKeyId"], c["SecretAccessKey"], c["SessionToken"])
 
     def use(self, creds: _Creds) -> None:
-        """One call signed with these credentials: marks the key (or assumed role) used now."""
-        self.client("sts", creds).get_caller_identity()
+        """`sts:GetCallerIdentity` signed (SigV4) with these credentials: marks the access key, or
+        the assumed role, used at the frozen time.
+
+        Signed and sent by hand rather than through a new boto3 client per key: a client costs
+        ~10 ms to build, and the seed uses ~220 different credentials.
+        """
+        request = AWSRequest(
+            method="POST",
+            url=self.endpoint.rstrip("/") + "/",
+            data=_GET_CALLER_IDENTITY,
+            headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"},
+        )
+        SigV4Auth(
+            Credentials(creds.access_key_id, creds.secret_access_key, creds.session_token),
+            "sts",
+            REGION,
+        ).add_auth(request)
+        prepared = request.prepare()
+        http_request = urllib.request.Request(  # noqa: S310 - the emulator's http endpoint
+            prepared.url,
+            data=_GET_CALLER_IDENTITY.encode(),
+            headers=dict(prepared.headers),
+            method="POST",
+        )
+        self.calls += 1
+        with NO_PROXY_OPENER.open(http_request, timeout=60) as response:
+            body = response.read()
+        if b"GetCallerIdentityResult" not in body:
+            raise RuntimeError(f"GetCallerIdentity failed: {body[:300]!r}")
 
     def resolve(self, value: Any) -> Any:
         """Replace `{account:<name>}` placeholders by account ids inside a policy document."""
@@ -964,19 +1788,33 @@ def _create_organization(runner: _Runner, plans: list[AccountPlan]) -> str:
     clock = runner.clock
     org = runner.client("organizations", runner.management)
     clock.move(ACCOUNT_AGE_DAYS["management"])
-    organization = org.create_organization(FeatureSet="ALL")["Organization"]
+    try:
+        organization = org.create_organization(FeatureSet="ALL")["Organization"]
+    except ClientError as error:
+        if error.response["Error"]["Code"] == "AlreadyInOrganizationException":
+            raise RuntimeError(
+                "the emulator already holds an organization: reset it first "
+                "(inventory.demo.emulator.reset_emulator)"
+            ) from error
+        raise
     root_id = org.list_roots()["Roots"][0]["Id"]
-    ou_ids = {name: org.create_organizational_unit(ParentId=root_id, Name=name)[
-        "OrganizationalUnit"]["Id"] for name in OUS}
+    ou_ids = {
+        name: org.create_organizational_unit(ParentId=root_id, Name=name)["OrganizationalUnit"][
+            "Id"
+        ]
+        for name in OUS
+    }
     for plan in plans[1:]:
         clock.move(plan.age_days)
-        status = org.create_account(AccountName=plan.name, Email=plan.email,
-                                    Tags=[{"Key": "env", "Value": plan.name}])
+        status = org.create_account(
+            AccountName=plan.name, Email=plan.email, Tags=[{"Key": "env", "Value": plan.name}]
+        )
         account_id = status["CreateAccountStatus"]["AccountId"]
         runner.account_ids[plan.name] = account_id
         ou = next(ou for ou, members in OUS.items() if plan.name in members)
-        org.move_account(AccountId=account_id, SourceParentId=root_id,
-                         DestinationParentId=ou_ids[ou])
+        org.move_account(
+            AccountId=account_id, SourceParentId=root_id, DestinationParentId=ou_ids[ou]
+        )
     return str(organization["Id"])
 
 
@@ -994,18 +1832,24 @@ def _seed_account(runner: _Runner, plan: AccountPlan, counts: dict[str, int]) ->
     # Customer managed policies, groups, the GitHub OIDC provider: early in the account's life.
     clock.move(plan.age_days - 5)
     for policy in plan.policies:
-        iam.create_policy(PolicyName=policy.name, Path=policy.path,
-                          PolicyDocument=json.dumps(runner.resolve(policy.document)),
-                          Description=policy.description)
+        iam.create_policy(
+            PolicyName=policy.name,
+            Path=policy.path,
+            PolicyDocument=json.dumps(runner.resolve(policy.document)),
+            Description=policy.description,
+        )
     for group in plan.groups:
         iam.create_group(GroupName=group.name, Path="/")
         for ref in group.managed:
-            iam.attach_group_policy(GroupName=group.name,
-                                    PolicyArn=_policy_arn(account_id, plan, ref))
+            iam.attach_group_policy(
+                GroupName=group.name, PolicyArn=_policy_arn(account_id, plan, ref)
+            )
     if plan.oidc_provider:
         iam.create_open_id_connect_provider(
-            Url=f"https://{GITHUB_OIDC_HOST}", ClientIDList=["sts.amazonaws.com"],
-            ThumbprintList=[GITHUB_THUMBPRINT])
+            Url=f"https://{GITHUB_OIDC_HOST}",
+            ClientIDList=["sts.amazonaws.com"],
+            ThumbprintList=[GITHUB_THUMBPRINT],
+        )
 
     for user in plan.users:
         _seed_user(runner, iam, account_id, plan, user)
@@ -1013,8 +1857,10 @@ def _seed_account(runner: _Runner, plan: AccountPlan, counts: dict[str, int]) ->
     for role in plan.roles:
         _seed_role(runner, iam, account_id, plan, role)
         counts[role.kind] += 1
-    secrets_clients = {region: runner.client("secretsmanager", creds, region)
-                       for region in {s.region for s in plan.secrets}}
+    secrets_clients = {
+        region: runner.client("secretsmanager", creds, region)
+        for region in {s.region for s in plan.secrets}
+    }
     for secret in plan.secrets:
         _seed_secret(clock, secrets_clients[secret.region], secret)
         counts["secret"] += 1
@@ -1024,27 +1870,35 @@ def _seed_account(runner: _Runner, plan: AccountPlan, counts: dict[str, int]) ->
         runner.use(creds)
 
 
-def _seed_user(runner: _Runner, iam: Any, account_id: str, plan: AccountPlan,
-               user: UserSpec) -> None:
+def _seed_user(
+    runner: _Runner, iam: Any, account_id: str, plan: AccountPlan, user: UserSpec
+) -> None:
     clock = runner.clock
     clock.move(user.created_days)
     iam.create_user(UserName=user.name, Path=user.path, Tags=_tag_list(user.tags))
     if user.console:
-        iam.create_login_profile(UserName=user.name, Password=DEMO_PASSWORD,
-                                 PasswordResetRequired=False)
+        iam.create_login_profile(
+            UserName=user.name, Password=DEMO_PASSWORD, PasswordResetRequired=False
+        )
     if user.mfa:
         clock.move(max(user.created_days - 0.01, 0))
-        serial = iam.create_virtual_mfa_device(VirtualMFADeviceName=user.name)[
-            "VirtualMFADevice"]["SerialNumber"]
-        iam.enable_mfa_device(UserName=user.name, SerialNumber=serial,
-                              AuthenticationCode1="123456", AuthenticationCode2="654321")
+        serial = iam.create_virtual_mfa_device(VirtualMFADeviceName=user.name)["VirtualMFADevice"][
+            "SerialNumber"
+        ]
+        iam.enable_mfa_device(
+            UserName=user.name,
+            SerialNumber=serial,
+            AuthenticationCode1="123456",
+            AuthenticationCode2="654321",
+        )
     for group in user.groups:
         iam.add_user_to_group(GroupName=group, UserName=user.name)
     for ref in user.managed:
         iam.attach_user_policy(UserName=user.name, PolicyArn=_policy_arn(account_id, plan, ref))
     for name, document in user.inline.items():
-        iam.put_user_policy(UserName=user.name, PolicyName=name,
-                            PolicyDocument=json.dumps(runner.resolve(document)))
+        iam.put_user_policy(
+            UserName=user.name, PolicyName=name, PolicyDocument=json.dumps(runner.resolve(document))
+        )
     for key in user.keys:
         clock.move(key.created_days)
         created = iam.create_access_key(UserName=user.name)["AccessKey"]
@@ -1053,19 +1907,22 @@ def _seed_user(runner: _Runner, iam: Any, account_id: str, plan: AccountPlan,
             runner.use(_Creds(created["AccessKeyId"], created["SecretAccessKey"]))
         if not key.active:
             clock.move(max((key.last_used_days or key.created_days) - 1, 0))
-            iam.update_access_key(UserName=user.name, AccessKeyId=created["AccessKeyId"],
-                                  Status="Inactive")
+            iam.update_access_key(
+                UserName=user.name, AccessKeyId=created["AccessKeyId"], Status="Inactive"
+            )
     if user.console and user.password_last_used_days is not None:
         # AWS sets PasswordLastUsed on console sign-in, which the emulator cannot do. When the
         # emulator runs in this process, set it on moto's user object (credential report only).
         moto_user = in_process_iam_user(account_id, user.name)
         if moto_user is not None and getattr(moto_user, "arn", "").startswith(
-                f"arn:aws:iam::{account_id}:"):
+            f"arn:aws:iam::{account_id}:"
+        ):
             moto_user.password_last_used = clock.at(user.password_last_used_days)
 
 
-def _seed_role(runner: _Runner, iam: Any, account_id: str, plan: AccountPlan,
-               role: RoleSpec) -> None:
+def _seed_role(
+    runner: _Runner, iam: Any, account_id: str, plan: AccountPlan, role: RoleSpec
+) -> None:
     clock = runner.clock
     clock.move(role.created_days)
     if role.kind == "service_linked_role":
@@ -1075,25 +1932,34 @@ def _seed_role(runner: _Runner, iam: Any, account_id: str, plan: AccountPlan,
         # moto's create_account already made this role (trusting the management account):
         # give it what AWS gives it.
         try:
-            iam.create_role(RoleName=role.name, Path=role.path,
-                            AssumeRolePolicyDocument=json.dumps(runner.resolve(role.trust)),
-                            Tags=_tag_list(role.tags))
+            iam.create_role(
+                RoleName=role.name,
+                Path=role.path,
+                AssumeRolePolicyDocument=json.dumps(runner.resolve(role.trust)),
+                Tags=_tag_list(role.tags),
+            )
         except ClientError as error:
             if error.response["Error"]["Code"] != "EntityAlreadyExists":
                 raise
             iam.tag_role(RoleName=role.name, Tags=_tag_list(role.tags))
     else:
-        iam.create_role(RoleName=role.name, Path=role.path,
-                        AssumeRolePolicyDocument=json.dumps(runner.resolve(role.trust)),
-                        Description=role.description, Tags=_tag_list(role.tags))
+        iam.create_role(
+            RoleName=role.name,
+            Path=role.path,
+            AssumeRolePolicyDocument=json.dumps(runner.resolve(role.trust)),
+            Description=role.description,
+            Tags=_tag_list(role.tags),
+        )
     for ref in role.managed:
         iam.attach_role_policy(RoleName=role.name, PolicyArn=_policy_arn(account_id, plan, ref))
     for name, document in role.inline.items():
-        iam.put_role_policy(RoleName=role.name, PolicyName=name,
-                            PolicyDocument=json.dumps(runner.resolve(document)))
+        iam.put_role_policy(
+            RoleName=role.name, PolicyName=name, PolicyDocument=json.dumps(runner.resolve(document))
+        )
     if role.instance_profile:
-        iam.create_instance_profile(InstanceProfileName=role.name, Path=role.path,
-                                    Tags=_tag_list(role.tags))
+        iam.create_instance_profile(
+            InstanceProfileName=role.name, Path=role.path, Tags=_tag_list(role.tags)
+        )
         iam.add_role_to_instance_profile(InstanceProfileName=role.name, RoleName=role.name)
     if role.last_used_days is not None:
         clock.move(role.last_used_days)
@@ -1105,15 +1971,22 @@ def _seed_role(runner: _Runner, iam: Any, account_id: str, plan: AccountPlan,
 
 def _seed_secret(clock: _Clock, client: Any, secret: SecretSpec) -> None:
     clock.move(secret.created_days)
-    client.create_secret(Name=secret.name, SecretString=DEMO_SECRET_VALUE,
-                         Description=secret.description, Tags=_tag_list(secret.tags))
+    client.create_secret(
+        Name=secret.name,
+        SecretString=DEMO_SECRET_VALUE,
+        Description=secret.description,
+        Tags=_tag_list(secret.tags),
+    )
     if secret.rotation_after_days is not None and secret.last_rotated_days is not None:
         # A rotation Lambda would need a real function that moto can invoke (Docker). Without
         # RotationLambdaARN moto still enables rotation, records LastRotatedDate and moves
         # AWSCURRENT to a new version (RotateImmediately=False keeps the dummy value in it).
         clock.move(secret.last_rotated_days)
-        client.rotate_secret(SecretId=secret.name, RotateImmediately=False,
-                             RotationRules={"AutomaticallyAfterDays": secret.rotation_after_days})
+        client.rotate_secret(
+            SecretId=secret.name,
+            RotateImmediately=False,
+            RotationRules={"AutomaticallyAfterDays": secret.rotation_after_days},
+        )
 
 
 def _ownership_stats(plans: list[AccountPlan]) -> tuple[dict[str, int], int]:
@@ -1128,8 +2001,9 @@ def _ownership_stats(plans: list[AccountPlan]) -> tuple[dict[str, int], int]:
     return dict(sorted(owners.items())), none
 
 
-def seed_organization(endpoint_url: str, *, now: datetime | None = None,
-                      random_seed: int | None = DEFAULT_RANDOM_SEED) -> SeedSummary:
+def seed_organization(
+    endpoint_url: str, *, now: datetime | None = None, random_seed: int | None = DEFAULT_RANDOM_SEED
+) -> SeedSummary:
     """Create the demo organization in the (freshly started or reset) emulator.
 
     `now`: the moment the demo pretends it is (default: the real now); all ages count back from it.
@@ -1151,8 +2025,9 @@ def seed_organization(endpoint_url: str, *, now: datetime | None = None,
         for plan in plans:
             per_kind: dict[str, int] = defaultdict(int)
             _seed_account(runner, plan, per_kind)
-            counts[runner.account_ids[plan.name]] = {k: per_kind[k] for k in IDENTITY_KINDS
-                                                     if per_kind[k]}
+            counts[runner.account_ids[plan.name]] = {
+                k: per_kind[k] for k in IDENTITY_KINDS if per_kind[k]
+            }
         api_calls = runner.calls
         account_names = {account_id: name for name, account_id in runner.account_ids.items()}
     seconds = round(time.perf_counter() - started, 2)
@@ -1171,21 +2046,12 @@ def seed_organization(endpoint_url: str, *, now: datetime | None = None,
     )
 
 
-def _check_plan_tags() -> None:  # pragma: no cover - developer aid
-    allowed = EMAILS | set(TEAMS) | set(UNKNOWN_OWNERS)
-    for plan in build_plan():
-        for _kind, tags in plan.identity_tags():
-            for key, value in tags:
-                if key in ("owner", "team", "created-by"):
-                    assert value in allowed, (plan.name, key, value)
-
-
 if __name__ == "__main__":  # pragma: no cover - manual check
     from inventory.demo.emulator import start_emulator
 
     server, endpoint = start_emulator()
     try:
         summary = seed_organization(endpoint)
-        print(json.dumps({"endpoint": endpoint, **summary.to_dict()}, indent=2))  # noqa: T201
+        print(json.dumps({"endpoint": endpoint, **summary.to_dict()}, indent=2))
     finally:
         server.stop()

@@ -336,7 +336,7 @@ def test_credential_report_is_polled_until_complete(aws: None) -> None:
     inventory = make_connector(sleep=slept.append).discover_account(ACCOUNT_ID)
 
     # The emulator answers STARTED, then COMPLETE.
-    assert slept == [1.0]
+    assert slept == [0.25]
     assert inventory.api_calls["GenerateCredentialReport"] == 2
     assert inventory.api_calls["GetCredentialReport"] == 1
     assert inventory.complete

@@ -389,7 +389,7 @@ class AwsConnector:
     def _wait_for_credential_report(self, iam: IAMClient) -> bool:
         started = time.monotonic()
         waited = 0.0
-        delay = 1.0
+        delay = 0.25  # reports of small accounts are ready almost at once; backs off to 30 s
         while True:
             if iam.generate_credential_report().get("State") == "COMPLETE":
                 return True
