@@ -83,3 +83,26 @@ class IdentityEventKind(models.TextChoices):
     REAPPEARED = "reappeared", "Reappeared"
     STATE_CHANGED = "state_changed", "Lifecycle state changed"
     OWNER_CHANGED = "owner_changed", "Owner changed"
+
+
+class Severity(models.TextChoices):
+    CRITICAL = "critical", "Critical"
+    HIGH = "high", "High"
+    MEDIUM = "medium", "Medium"
+    LOW = "low", "Low"
+
+
+SEVERITY_RANK = {Severity.CRITICAL: 4, Severity.HIGH: 3, Severity.MEDIUM: 2, Severity.LOW: 1}
+
+
+class RiskTier(models.TextChoices):
+    CRITICAL = "critical", "Critical"
+    HIGH = "high", "High"
+    MEDIUM = "medium", "Medium"
+    LOW = "low", "Low"
+
+
+class FindingStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    RESOLVED = "resolved", "Resolved"
+    SUPPRESSED = "suppressed", "Suppressed"

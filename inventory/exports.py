@@ -13,7 +13,8 @@ from typing import IO, Any
 
 from django.db.models import Prefetch, QuerySet
 
-from inventory.models import Credential, Identity
+from inventory.choices import FindingStatus
+from inventory.models import Credential, Finding, Identity
 
 EXPORT_FIELDS: tuple[str, ...] = (
     "account_id",
@@ -31,6 +32,7 @@ EXPORT_FIELDS: tuple[str, ...] = (
     "lifecycle_state",
     "flags",
     "findings",
+    "risk_tier",
     "created_at",
     "last_used_at",
     "first_seen_at",
@@ -50,7 +52,14 @@ def export_queryset(queryset: QuerySet[Identity] | None = None) -> QuerySet[Iden
     return (
         qs.select_related("account", "owner", "owner_team")
         .prefetch_related(
-            Prefetch("credentials", queryset=Credential.objects.order_by("kind", "id"))
+            Prefetch("credentials", queryset=Credential.objects.order_by("kind", "id")),
+            Prefetch(
+                "findings",
+                queryset=Finding.objects.filter(status=FindingStatus.OPEN).only(
+                    "identity_id", "rule_id"
+                ),
+                to_attr="open_findings",
+            ),
         )
         .order_by("account__account_id", "kind", "name", "id")
     )
@@ -70,9 +79,8 @@ def identity_flags(identity: Identity) -> list[str]:
 
 
 def identity_findings(identity: Identity) -> list[str]:
-    """Rule ids of the identity's open findings (filled by the risk engine)."""
-    cached = getattr(identity, "open_finding_rule_ids", None)
-    return list(cached) if cached else []
+    """Rule ids of the identity's open findings (prefetched by :func:`export_queryset`)."""
+    return sorted({f.rule_id for f in getattr(identity, "open_findings", [])})
 
 
 def export_records(queryset: QuerySet[Identity]) -> Iterator[dict[str, Any]]:
@@ -96,6 +104,7 @@ def export_records(queryset: QuerySet[Identity]) -> Iterator[dict[str, Any]]:
             "lifecycle_state": identity.lifecycle_state,
             "flags": identity_flags(identity),
             "findings": identity_findings(identity),
+            "risk_tier": identity.risk_tier,
             "created_at": _iso(identity.created_at),
             "last_used_at": _iso(identity.last_used_at),
             "first_seen_at": _iso(identity.first_seen_at),

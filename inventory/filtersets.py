@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import django_filters
 from django.db.models import Q, QuerySet
 from django_filters.widgets import BooleanWidget
 
-from inventory.choices import Classification, IdentityKind, LifecycleState, Provider, RunStatus
-from inventory.models import DiscoveryRun, Identity
+from inventory.choices import (
+    Classification,
+    FindingStatus,
+    IdentityKind,
+    LifecycleState,
+    Provider,
+    RiskTier,
+    RunStatus,
+    Severity,
+)
+from inventory.models import DiscoveryRun, Finding, Identity
 
 _ACCESS_KEY_RE = re.compile(r"^(AKIA|ASIA)[A-Z0-9]{12,}$")
 
@@ -23,7 +33,7 @@ class AnyYesNo(BooleanWidget):
 
 
 def yes_no(**kwargs: object) -> django_filters.BooleanFilter:
-    return django_filters.BooleanFilter(widget=AnyYesNo, **kwargs)  # type: ignore[arg-type]
+    return django_filters.BooleanFilter(widget=AnyYesNo, **kwargs)
 
 
 class IdentityFilterSet(django_filters.FilterSet):
@@ -42,6 +52,8 @@ class IdentityFilterSet(django_filters.FilterSet):
     stale = yes_no(field_name="is_stale")
     privileged = yes_no(field_name="is_privileged")
     owner_unmatched = yes_no()
+    risk_tier = django_filters.MultipleChoiceFilter(choices=RiskTier.choices, label="Risk tier")
+    rule = django_filters.CharFilter(method="filter_rule", label="Open finding (rule id)")
     ordering = django_filters.OrderingFilter(
         fields=(
             ("name", "name"),
@@ -51,12 +63,26 @@ class IdentityFilterSet(django_filters.FilterSet):
             ("lifecycle_state", "lifecycle_state"),
             ("last_used_at", "last_used"),
             ("created_at", "created"),
+            ("risk_tier", "risk_tier"),
         )
     )
 
     class Meta:
         model = Identity
         fields: list[str] = []
+
+    def filter_rule(
+        self, queryset: QuerySet[Identity], name: str, value: str
+    ) -> QuerySet[Identity]:
+        value = value.strip().upper()
+        if not value:
+            return queryset
+        # A subquery rather than a join: no duplicate rows when a rule fires twice (two keys).
+        return queryset.filter(
+            id__in=Finding.objects.filter(rule_id=value, status=FindingStatus.OPEN).values(
+                "identity_id"
+            )
+        )
 
     def search(self, queryset: QuerySet[Identity], name: str, value: str) -> QuerySet[Identity]:
         value = value.strip()
@@ -83,6 +109,57 @@ class IdentityFilterSet(django_filters.FilterSet):
             return queryset
         unowned = Q(owner__isnull=True, owner_team__isnull=True)
         return queryset.filter(unowned) if value else queryset.exclude(unowned)
+
+
+class FindingFilterSet(django_filters.FilterSet):
+    """Filters of the findings list and ``/api/findings/``."""
+
+    rule = django_filters.MultipleChoiceFilter(field_name="rule_id", choices=[], label="Rule")
+    severity = django_filters.MultipleChoiceFilter(choices=Severity.choices)
+    status = django_filters.MultipleChoiceFilter(choices=FindingStatus.choices)
+    account = django_filters.CharFilter(
+        field_name="identity__account__account_id", label="Account id"
+    )
+    kind = django_filters.MultipleChoiceFilter(
+        field_name="identity__kind", choices=IdentityKind.choices, label="Kind"
+    )
+    owner = django_filters.CharFilter(method="filter_owner", label="Owner (e-mail or username)")
+    q = django_filters.CharFilter(method="search", label="Search")
+    ordering = django_filters.OrderingFilter(
+        fields=(
+            ("severity_rank", "severity"),
+            ("rule_id", "rule"),
+            ("identity__name", "identity"),
+            ("first_seen_at", "first_seen"),
+            ("last_seen_at", "last_seen"),
+        )
+    )
+
+    class Meta:
+        model = Finding
+        fields: list[str] = []
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        from inventory.risk.rules import RULES
+
+        self.filters["rule"].extra["choices"] = [(r, f"{r} {RULES[r].title}") for r in RULES]
+
+    def filter_owner(self, queryset: QuerySet[Finding], name: str, value: str) -> QuerySet[Finding]:
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(
+            Q(identity__owner__email__iexact=value) | Q(identity__owner__username__iexact=value)
+        )
+
+    def search(self, queryset: QuerySet[Finding], name: str, value: str) -> QuerySet[Finding]:
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(
+            Q(identity__name__icontains=value) | Q(identity__arn__icontains=value) | Q(key=value)
+        )
 
 
 class DiscoveryRunFilterSet(django_filters.FilterSet):

@@ -30,3 +30,11 @@ def discover_account(run_id: int) -> None:
 def discover_due_sources() -> list[int]:
     """Beat: start the sources whose schedule is due."""
     return discovery.discover_due_sources(dispatch=discover_source.delay)
+
+
+@shared_task(acks_late=True, time_limit=3600, soft_time_limit=3300)
+def risk_full_pass() -> int:
+    """Beat: re-evaluate every identity (time-based rules, suppressions that expired)."""
+    from inventory.services.risk import risk_evaluate
+
+    return risk_evaluate().pk

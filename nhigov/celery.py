@@ -16,13 +16,18 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 
-def beat_schedule(tick_seconds: int) -> dict[str, dict[str, object]]:
+def beat_schedule(tick_seconds: int, risk_pass_seconds: int) -> dict[str, dict[str, object]]:
     """The periodic tasks, each expiring just before its next run so a backlog never piles up."""
     return {
         "discover-due-sources": {
             "task": "inventory.tasks.discover_due_sources",
             "schedule": float(tick_seconds),
             "options": {"expires": max(tick_seconds - 5, 1)},
+        },
+        "risk-full-pass": {
+            "task": "inventory.tasks.risk_full_pass",
+            "schedule": float(risk_pass_seconds),
+            "options": {"expires": max(risk_pass_seconds - 60, 1)},
         },
     }
 
@@ -31,4 +36,6 @@ def beat_schedule(tick_seconds: int) -> dict[str, dict[str, object]]:
 def _install_beat_schedule(sender: Celery, **_: object) -> None:
     from django.conf import settings
 
-    sender.conf.beat_schedule = beat_schedule(settings.NHIGOV_DISCOVERY_TICK_SECONDS)
+    sender.conf.beat_schedule = beat_schedule(
+        settings.NHIGOV_DISCOVERY_TICK_SECONDS, settings.NHIGOV_RISK_PASS_SECONDS
+    )

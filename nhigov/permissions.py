@@ -8,8 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
+
+from nhigov.models import User
 
 
 class ApiRolePermission(BasePermission):
@@ -23,3 +26,11 @@ class ApiRolePermission(BasePermission):
             return True
         required = getattr(view, "write_permission", "can_administer")
         return bool(getattr(user, required, False))
+
+
+def current_user(request: Any) -> User:
+    """The signed-in person of a request (views behind ``login_required``), typed as ``User``."""
+    user = getattr(request, "user", None)
+    if not isinstance(user, User) or not user.is_authenticated:
+        raise PermissionDenied
+    return user

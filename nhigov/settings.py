@@ -127,6 +127,8 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = "UTC"
 # How often beat looks for sources whose discovery schedule is due.
 NHIGOV_DISCOVERY_TICK_SECONDS = env.int("NHIGOV_DISCOVERY_TICK_SECONDS", default=300)
+# How often the risk engine re-evaluates every identity (time-based rules, expired suppressions).
+NHIGOV_RISK_PASS_SECONDS = env.int("NHIGOV_RISK_PASS_SECONDS", default=6 * 3600)
 
 # --- Internationalisation ---------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"

@@ -4,7 +4,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from inventory.models import Credential, DiscoveryRun, Identity, Source
+from inventory.models import Credential, DiscoveryRun, Finding, Identity, Source
 from inventory.services.sources import parse_regions, source_create
 
 
@@ -122,3 +122,53 @@ class DiscoveryRunSerializer(serializers.ModelSerializer[DiscoveryRun]):
             "vanish_applied",
             "errors",
         ]
+
+
+class FindingSerializer(serializers.ModelSerializer[Finding]):
+    identity_name = serializers.CharField(source="identity.name", read_only=True)
+    identity_arn = serializers.CharField(source="identity.arn", read_only=True)
+    account_id = serializers.CharField(source="identity.account.account_id", read_only=True)
+    title = serializers.SerializerMethodField()
+    owasp = serializers.SerializerMethodField()
+    cis = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Finding
+        fields = [
+            "id",
+            "identity",
+            "identity_name",
+            "identity_arn",
+            "account_id",
+            "rule_id",
+            "key",
+            "title",
+            "severity",
+            "status",
+            "message",
+            "evidence",
+            "owasp",
+            "cis",
+            "first_seen_at",
+            "last_seen_at",
+            "resolved_at",
+            "suppressed_reason",
+            "suppressed_until",
+        ]
+
+    def _rule(self, obj: Finding) -> Any:
+        from inventory.risk.rules import RULES
+
+        return RULES.get(obj.rule_id)
+
+    def get_title(self, obj: Finding) -> str:
+        rule = self._rule(obj)
+        return rule.title if rule else ""
+
+    def get_owasp(self, obj: Finding) -> list[str]:
+        rule = self._rule(obj)
+        return list(rule.owasp) if rule else []
+
+    def get_cis(self, obj: Finding) -> str | None:
+        rule = self._rule(obj)
+        return rule.cis if rule else None

@@ -6,5 +6,6 @@ router = DefaultRouter()
 router.register("identities", views.IdentityViewSet, basename="identity")
 router.register("sources", views.SourceViewSet, basename="source")
 router.register("runs", views.DiscoveryRunViewSet, basename="run")
+router.register("findings", views.FindingViewSet, basename="finding")
 
 urlpatterns = router.urls

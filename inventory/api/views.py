@@ -12,10 +12,16 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from inventory.api.serializers import DiscoveryRunSerializer, IdentitySerializer, SourceSerializer
+from inventory.api.serializers import (
+    DiscoveryRunSerializer,
+    FindingSerializer,
+    IdentitySerializer,
+    SourceSerializer,
+)
 from inventory.choices import RunTrigger
-from inventory.filtersets import DiscoveryRunFilterSet, IdentityFilterSet
-from inventory.models import DiscoveryRun, Identity, Source
+from inventory.filtersets import DiscoveryRunFilterSet, FindingFilterSet, IdentityFilterSet
+from inventory.models import DiscoveryRun, Finding, Identity, Source
+from inventory.selectors import findings_visible_to, severity_rank
 from inventory.services.discovery import DiscoveryBusy, discovery_start
 from nhigov.models import User
 
@@ -49,7 +55,11 @@ class SourceViewSet(
 
     def get_queryset(self) -> QuerySet[Source]:
         user: Any = self.request.user
-        return Source.objects.all() if getattr(user, "sees_all_identities", False) else Source.objects.none()
+        return (
+            Source.objects.all()
+            if getattr(user, "sees_all_identities", False)
+            else Source.objects.none()
+        )
 
     def perform_create(self, serializer: Any) -> None:
         try:
@@ -85,3 +95,19 @@ class DiscoveryRunViewSet(viewsets.ReadOnlyModelViewSet[DiscoveryRun]):
         user: Any = self.request.user
         qs = DiscoveryRun.objects.select_related("source")
         return qs if getattr(user, "sees_all_identities", False) else qs.none()
+
+
+class FindingViewSet(viewsets.ReadOnlyModelViewSet[Finding]):
+    """Findings of the identities the caller may see (all statuses; filter with ``status``)."""
+
+    queryset = Finding.objects.none()
+    serializer_class = FindingSerializer
+    filterset_class = FindingFilterSet
+    ordering = ["-last_seen_at", "-id"]
+
+    def get_queryset(self) -> QuerySet[Finding]:
+        return (
+            findings_visible_to(self.request.user)
+            .select_related("identity", "identity__account")
+            .annotate(severity_rank=severity_rank())
+        )

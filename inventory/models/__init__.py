@@ -1,5 +1,13 @@
 """The inventory: where identities come from, what they are, who owns them, what became of them."""
 
+from inventory.models.findings import (
+    Finding,
+    LeakedKey,
+    LeakReport,
+    RiskPass,
+    RiskSettings,
+    RiskSettingsChange,
+)
 from inventory.models.identities import Credential, Identity, IdentityEvent, IdentityQuerySet
 from inventory.models.sources import (
     AWS_ACCOUNT_ID_RE,
@@ -22,9 +30,15 @@ __all__ = [
     "Account",
     "Credential",
     "DiscoveryRun",
+    "Finding",
     "Identity",
     "IdentityEvent",
     "IdentityQuerySet",
+    "LeakReport",
+    "LeakedKey",
+    "RiskPass",
+    "RiskSettings",
+    "RiskSettingsChange",
     "Source",
     "Team",
 ]

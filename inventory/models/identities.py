@@ -17,6 +17,7 @@ from inventory.choices import (
     LifecycleState,
     OwnerSource,
     Provider,
+    RiskTier,
 )
 from inventory.models.sources import Account, DiscoveryRun
 from inventory.models.teams import Team
@@ -105,6 +106,9 @@ class Identity(models.Model):
     is_stale = models.BooleanField(default=False)
     stale_since = models.DateTimeField(null=True, blank=True)
 
+    # Set by the risk engine from the open findings and privilege; decides the review cadence.
+    risk_tier = models.CharField(max_length=16, choices=RiskTier.choices, default=RiskTier.LOW)
+
     content_hash = models.CharField(max_length=32)
     updated_at = models.DateTimeField()
 
@@ -127,6 +131,7 @@ class Identity(models.Model):
             models.Index(fields=["is_orphaned", "name"], name="identity_orphan_idx"),
             models.Index(fields=["is_stale", "name"], name="identity_stale_idx"),
             models.Index(fields=["last_used_at"], name="identity_last_used_idx"),
+            models.Index(fields=["risk_tier", "name"], name="identity_tier_idx"),
         ]
 
     def __str__(self) -> str:

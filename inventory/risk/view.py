@@ -38,7 +38,8 @@ class IdentityView:
     # "group"?, "role"?, "document": {...}}; documents are attacker-controlled, maybe malformed.
     policies: list[dict[str, Any]]
     trust_policy: dict[str, Any] | None
-    attributes: dict[str, Any]  # password_enabled, mfa_active, service_linked, rotation_enabled, ...
+    # password_enabled, mfa_active, service_linked, rotation_enabled, ...
+    attributes: dict[str, Any]
     credentials: tuple[CredentialView, ...]
     has_owner: bool  # an owner person or team is set
     owner_active: bool  # False when the owner person is deactivated (left)

@@ -88,9 +88,7 @@ def _upsert_postgresql(
     table = quote(meta.db_table)
     stage = quote(f"nhigov_stage_{uuid.uuid4().hex[:12]}")
     col_sql = ", ".join(quote(c) for c in db_columns)
-    conflict_sql = ", ".join(
-        quote(_concrete_field(meta, f).column) for f in unique_fields
-    )
+    conflict_sql = ", ".join(quote(_concrete_field(meta, f).column) for f in unique_fields)
     set_sql = ", ".join(
         f"{quote(col)} = EXCLUDED.{quote(col)}"
         for col in (_concrete_field(meta, f).column for f in update_fields)

@@ -24,6 +24,7 @@ from inventory.choices import RunStatus, RunTrigger, SourceKind
 from inventory.connectors.base import AccountInventory, ConnectorError
 from inventory.models import Account, DiscoveryRun, Source
 from inventory.services.reconcile import reconcile_account
+from inventory.services.risk import risk_evaluate
 
 if TYPE_CHECKING:
     from inventory.connectors.aws import AwsConnector
@@ -222,6 +223,20 @@ def _discover_account(run: DiscoveryRun, account_id: str, *, role_name: str) -> 
             inventory,
         )
         return
+    errors = [{"account_id": account_id, **e} for e in inventory.errors]
+    try:
+        if result.touched_ids:
+            risk_evaluate(identity_ids=result.touched_ids, run=run)
+    except Exception as exc:  # the inventory is written; the next full pass evaluates it
+        logger.exception("Risk evaluation after run %s failed", run.pk)
+        errors.append(
+            {
+                "account_id": account_id,
+                "operation": "RiskEvaluation",
+                "code": type(exc).__name__,
+                "message": str(exc),
+            }
+        )
     DiscoveryRun.objects.filter(pk=run.pk).update(
         status=RunStatus.SUCCEEDED if inventory.complete else RunStatus.PARTIAL,
         finished_at=timezone.now(),
@@ -236,7 +251,7 @@ def _discover_account(run: DiscoveryRun, account_id: str, *, role_name: str) -> 
         api_calls=inventory.api_call_total,
         api_calls_by_operation=inventory.api_calls,
         throttled_retries=inventory.throttled_retries,
-        errors=[{"account_id": account_id, **e} for e in inventory.errors],
+        errors=errors,
     )
 
 

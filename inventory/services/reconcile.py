@@ -18,14 +18,14 @@ from django.conf import settings
 from django.db import connection, transaction
 
 from inventory.choices import (
-    Classification,
     IdentityEventKind,
-    IdentityKind,
     LifecycleState,
     OwnerSource,
 )
 from inventory.classification import classify
 from inventory.connectors.base import AccountInventory, CredentialRecord, IdentityRecord
+from inventory.flags import is_orphaned, last_activity
+from inventory.flags import stale_since as flag_stale_since
 from inventory.models import Account, Credential, DiscoveryRun, Identity, IdentityEvent
 from inventory.ownership import OwnerDirectory, OwnerMatch
 from inventory.policy import is_privileged, summarize
@@ -125,6 +125,8 @@ class ReconcileResult:
     reappeared: int = 0
     vanish_applied: bool = False
     events: list[IdentityEvent] = field(default_factory=list, repr=False)
+    # Identities this reconcile created, changed or marked vanished: the risk engine's next work.
+    touched_ids: list[int] = field(default_factory=list, repr=False)
 
 
 def reconcile_account(
@@ -187,6 +189,7 @@ def reconcile_account(
         )
         if credentials:
             ids = _identity_ids(account, credentials.keys(), everything=not existing)
+            result.touched_ids.extend(ids[k] for k in credentials)
             _write_credentials(
                 credentials, ids, replace={existing[k].id for k in credentials if k in existing}
             )
@@ -198,6 +201,9 @@ def reconcile_account(
                 result.reappeared += 1
         if mark_vanished:
             result.vanished = _mark_vanished(existing, seen, now=now, run=run, events=events)
+            result.touched_ids.extend(
+                e.identity_id for e in events if e.kind == IdentityEventKind.VANISHED
+            )
             result.vanish_applied = True
         IdentityEvent.objects.bulk_create(events, batch_size=_CHUNK)
         result.events = events
@@ -407,13 +413,28 @@ class _RowBuilder:
         owner_inactive = (
             match.owner_id is not None and match.owner_id in self.directory.inactive_user_ids
         )
-        orphaned = not owned or (owner_inactive and match.team_id is None)
+        orphaned = is_orphaned(
+            owner_id=match.owner_id,
+            owner_active=not owner_inactive,
+            team_id=match.team_id,
+            provider_managed=bool(record.attributes.get("service_linked")),
+        )
         state, changed_at = self._state(old, owned)
         if old is not None and old.is_orphaned and orphaned:
             orphaned_since = old.orphaned_since
         else:
             orphaned_since = now if orphaned else None
-        stale_since = self._stale_since(record, classification)
+        stale_since = flag_stale_since(
+            kind=record.kind,
+            classification=classification,
+            activity=last_activity(
+                last_used_at=record.last_used_at,
+                created_at=record.created_at,
+                credential_uses=(c.last_used_at for c in record.credentials),
+            ),
+            stale_after=self.stale_after,
+            now=now,
+        )
         row: dict[str, Any] = {
             "account_id": self.account.pk,
             "native_id": record.native_id,
@@ -443,8 +464,8 @@ class _RowBuilder:
             "is_privileged": is_privileged(summary),
             "is_orphaned": orphaned,
             "orphaned_since": orphaned_since,
-            "is_stale": stale_since is not None and stale_since <= now,
-            "stale_since": stale_since if stale_since is not None and stale_since <= now else None,
+            "is_stale": stale_since is not None,
+            "stale_since": stale_since,
             "content_hash": content_hash,
             "updated_at": now,
         }
@@ -481,19 +502,6 @@ class _RowBuilder:
         if old.lifecycle_state == LifecycleState.DISCOVERED and owned:
             return LifecycleState.ACTIVE, self.now
         return old.lifecycle_state, old.lifecycle_changed_at
-
-    def _stale_since(self, record: IdentityRecord, classification: str) -> datetime | None:
-        """When a machine identity became (or will become) stale: last activity + threshold."""
-        if classification == Classification.HUMAN or record.kind == IdentityKind.ROOT:
-            return None
-        activity = record.last_used_at or record.created_at
-        if record.kind == IdentityKind.IAM_USER:
-            key_uses = [c.last_used_at for c in record.credentials if c.last_used_at]
-            if key_uses:
-                activity = max([*key_uses, *([record.last_used_at] if record.last_used_at else [])])
-        if activity is None:
-            return None
-        return activity + self.stale_after
 
     def change_events(
         self, old: _Existing, row: dict[str, Any], before: dict[str, Any]

@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
 from inventory.filtersets import IdentityFilterSet
+from inventory.selectors import identity_findings_for_display
 from inventory.models import Credential, Identity
 
 PAGE_SIZE = 50
@@ -55,5 +56,10 @@ def identity_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "inventory/identity_detail.html",
-        {"identity": identity, "events": events},
+        {
+            "identity": identity,
+            "events": events,
+            "findings": identity_findings_for_display(identity),
+            "can_suppress": getattr(request.user, "can_assign_owners", False),
+        },
     )

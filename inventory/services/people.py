@@ -1,0 +1,43 @@
+"""People leaving: their identities are flagged orphaned at once and re-evaluated."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+
+from inventory.models import Identity
+from nhigov.models import User
+
+
+class PersonActionError(ValueError):
+    """Not allowed or not valid; nothing was changed."""
+
+
+def person_deactivate(*, person: User, actor: User) -> int:
+    """Mark a person as gone; returns how many identities they owned (now re-evaluated)."""
+    from inventory.services.risk import risk_evaluate
+
+    if not actor.can_administer:
+        raise PersonActionError("Only a security admin can deactivate people.")
+    if person.pk == actor.pk:
+        raise PersonActionError("You cannot deactivate yourself.")
+    now = timezone.now()
+    with transaction.atomic():
+        User.objects.filter(pk=person.pk).update(is_active=False, left_at=now)
+        owned = list(Identity.objects.filter(owner=person).values_list("id", flat=True))
+    risk_evaluate(identity_ids=owned, now=now)
+    person.refresh_from_db()
+    return len(owned)
+
+
+def person_reactivate(*, person: User, actor: User) -> int:
+    from inventory.services.risk import risk_evaluate
+
+    if not actor.can_administer:
+        raise PersonActionError("Only a security admin can reactivate people.")
+    with transaction.atomic():
+        User.objects.filter(pk=person.pk).update(is_active=True, left_at=None)
+        owned = list(Identity.objects.filter(owner=person).values_list("id", flat=True))
+    risk_evaluate(identity_ids=owned)
+    person.refresh_from_db()
+    return len(owned)

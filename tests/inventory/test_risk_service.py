@@ -1,0 +1,172 @@
+"""The risk engine over the database: findings' lifecycle, tiers, flags, thresholds."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from inventory.choices import FindingStatus
+from inventory.connectors.base import AccountInventory
+from inventory.models import Account, Finding, Identity, RiskPass, RiskSettingsChange
+from inventory.services.findings import (
+    FindingActionError,
+    finding_suppress,
+    finding_unsuppress,
+    risk_settings_update,
+)
+from inventory.services.people import person_deactivate
+from inventory.services.reconcile import reconcile_account
+from inventory.services.risk import risk_evaluate
+from tests.factories import UserFactory
+from tests.inventory.records import ACCOUNT, ADMIN_POLICY, NOW, access_key, role, user
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def account() -> Account:
+    return Account.objects.create(account_id=ACCOUNT, name="prod")
+
+
+def load(account: Account, *records, now=NOW) -> None:  # type: ignore[no-untyped-def]
+    reconcile_account(
+        account=account, inventory=AccountInventory(ACCOUNT, identities=list(records)), now=now
+    )
+
+
+def open_rules(name: str) -> set[str]:
+    return set(
+        Finding.objects.filter(identity__name=name, status=FindingStatus.OPEN).values_list(
+            "rule_id", flat=True
+        )
+    )
+
+
+def test_pass_opens_findings_and_sets_the_tier(account: Account) -> None:
+    load(account, user("old-ci", keys=[access_key("AKIAAAAAAAAAAAAAAAA1", created=400, used=200)],
+                       policies=[ADMIN_POLICY]))
+    result = risk_evaluate(now=NOW)
+    assert {"AK-001", "AK-002", "USR-002", "PRIV-001", "OWN-001"} <= open_rules("old-ci")
+    identity = Identity.objects.get(name="old-ci")
+    assert identity.risk_tier == "critical"
+    assert result.full and result.opened >= 5 and result.finished_at is not None
+    finding = Finding.objects.get(identity=identity, rule_id="AK-001")
+    assert finding.key == "AKIAAAAAAAAAAAAAAAA1" and "200 days" in finding.message
+    assert finding.evidence
+
+
+def test_a_second_pass_keeps_first_seen_and_moves_last_seen(account: Account) -> None:
+    load(account, role("idle", used=None, created=300))
+    risk_evaluate(now=NOW)
+    later = NOW + timedelta(days=1)
+    second = risk_evaluate(now=later)
+    finding = Finding.objects.get(identity__name="idle", rule_id="ROLE-001")
+    assert (finding.first_seen_at, finding.last_seen_at) == (NOW, later)
+    assert second.opened == 0 and Finding.objects.filter(rule_id="ROLE-001").count() == 1
+
+
+def test_finding_resolves_when_the_condition_clears_and_reopens_when_it_returns(account: Account) -> None:
+    load(account, role("idle", used=None, created=300))
+    risk_evaluate(now=NOW)
+    load(account, role("idle", used=1, created=300))
+    risk_evaluate(now=NOW)
+    finding = Finding.objects.get(identity__name="idle", rule_id="ROLE-001")
+    assert finding.status == FindingStatus.RESOLVED and finding.resolved_at == NOW
+    load(account, role("idle", used=200, created=300))
+    result = risk_evaluate(now=NOW)
+    finding.refresh_from_db()
+    assert finding.status == FindingStatus.OPEN and finding.resolved_at is None
+    assert result.reopened == 1
+
+
+def test_suppressed_finding_stays_suppressed_until_its_expiry(account: Account) -> None:
+    security = UserFactory(username="sec", role="security_admin")
+    load(account, role("idle", used=None, created=300))
+    risk_evaluate(now=NOW)
+    finding = Finding.objects.get(rule_id="ROLE-001")
+    from django.utils import timezone
+
+    until = timezone.now() + timedelta(days=30)
+    finding_suppress(finding=finding, actor=security, reason="Break-glass role", until=until)
+    risk_evaluate(now=timezone.now())
+    finding.refresh_from_db()
+    assert finding.status == FindingStatus.SUPPRESSED and finding.suppressed_by == security
+    risk_evaluate(now=until + timedelta(seconds=1))
+    finding.refresh_from_db()
+    assert finding.status == FindingStatus.OPEN
+
+
+def test_suppressing_needs_a_reason_and_the_security_team(account: Account) -> None:
+    owner = UserFactory(username="o", role="owner")
+    security = UserFactory(username="sec", role="security_admin")
+    load(account, role("idle", used=None, created=300))
+    risk_evaluate(now=NOW)
+    finding = Finding.objects.get(rule_id="ROLE-001")
+    with pytest.raises(FindingActionError, match="security team"):
+        finding_suppress(finding=finding, actor=owner, reason="mine")
+    with pytest.raises(FindingActionError, match="reason"):
+        finding_suppress(finding=finding, actor=security, reason="  ")
+    finding.refresh_from_db()
+    assert finding.status == FindingStatus.OPEN
+    finding_suppress(finding=finding, actor=security, reason="accepted")
+    finding_unsuppress(finding=finding, actor=security)
+    assert finding.status == FindingStatus.OPEN
+
+
+def test_vanished_identity_has_its_findings_resolved(account: Account) -> None:
+    load(account, role("idle", used=None, created=300), role("busy", used=1))
+    risk_evaluate(now=NOW)
+    load(account, role("busy", used=1))
+    risk_evaluate(now=NOW)
+    assert not open_rules("idle")
+    assert Identity.objects.get(name="idle").risk_tier == "low"
+
+
+def test_a_person_leaving_orphans_their_identities_at_once(account: Account) -> None:
+    security = UserFactory(username="sec", role="security_admin")
+    tom = UserFactory(username="tom", email="tom.weller@example.com")
+    load(account, role("batch", tags={"owner": "tom.weller@example.com"}))
+    risk_evaluate(now=NOW)
+    assert "OWN-001" not in open_rules("batch")
+    person_deactivate(person=tom, actor=security)
+    identity = Identity.objects.get(name="batch")
+    assert identity.is_orphaned and identity.orphaned_since is not None
+    assert "OWN-001" in open_rules("batch")
+
+
+def test_thresholds_change_with_a_record_and_reject_bad_values(account: Account) -> None:
+    admin = UserFactory(username="adm", role="security_admin")
+    analyst = UserFactory(username="ana", role="security_analyst")
+    with pytest.raises(FindingActionError, match="security admin"):
+        risk_settings_update(actor=analyst, thresholds={"role_unused_days": 30})
+    with pytest.raises(FindingActionError, match="Unknown threshold"):
+        risk_settings_update(actor=admin, thresholds={"nope": 3})
+    with pytest.raises(FindingActionError, match="between 1 and 3650"):
+        risk_settings_update(actor=admin, thresholds={"role_unused_days": 0})
+    with pytest.raises(FindingActionError, match="12-digit"):
+        risk_settings_update(actor=admin, trusted_account_ids=["12345"])
+    assert not RiskSettingsChange.objects.exists()
+    load(account, role("monthly", used=40))
+    risk_evaluate(now=NOW)
+    assert "ROLE-001" not in open_rules("monthly")
+    risk_settings_update(actor=admin, thresholds={"role_unused_days": 30}, reason="tighter policy")
+    risk_evaluate(now=NOW)
+    assert "ROLE-001" in open_rules("monthly")
+    change = RiskSettingsChange.objects.get()
+    assert change.after["thresholds"] == {"role_unused_days": 30} and change.changed_by == admin
+
+
+def test_discovery_evaluates_what_it_touched(fake_connector) -> None:  # type: ignore[no-untyped-def]
+    from inventory.connectors.base import AccountInfo
+    from inventory.services.discovery import discovery_execute, discovery_start
+    from inventory.services.sources import source_create
+
+    fake_connector.accounts = [AccountInfo(ACCOUNT, "prod")]
+    fake_connector.inventories = {
+        ACCOUNT: AccountInventory(ACCOUNT, identities=[role("idle", used=None, created=300)])
+    }
+    source = source_create(name="org", kind="aws-organization")
+    discovery_execute(discovery_start(source=source).pk, inline=True)
+    assert "ROLE-001" in open_rules("idle")
+    assert RiskPass.objects.filter(full=False).count() == 1
