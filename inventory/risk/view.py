@@ -25,7 +25,7 @@ class IdentityView:
     """One identity as stored in the inventory (see inventory.models.identities.Identity)."""
 
     id: int
-    kind: str  # inventory.choices.IdentityKind value: iam_user, iam_role, instance_profile, secret, root, ...
+    kind: str  # IdentityKind value: iam_user, iam_role, instance_profile, secret, root, ...
     name: str
     arn: str
     path: str

@@ -86,8 +86,8 @@ def risk_settings_update(
     accounts = list(current.trusted_account_ids)
     if trusted_account_ids is not None:
         accounts = []
-        for account in trusted_account_ids:
-            account = str(account).strip()
+        for raw in trusted_account_ids:
+            account = str(raw).strip()
             if not (len(account) == 12 and account.isdigit()):
                 raise FindingActionError(f"{account!r} is not a 12-digit AWS account id.")
             if account not in accounts:

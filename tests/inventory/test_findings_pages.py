@@ -28,7 +28,7 @@ def findings(owner_user):  # type: ignore[no-untyped-def]
             ACCOUNT,
             identities=[
                 role("olivias-idle", used=None, created=300, tags={"owner": owner_user.email}),
-                role('<b>evil</b>-idle', used=None, created=300),
+                role("<b>evil</b>-idle", used=None, created=300),
                 user("ci", keys=[access_key("AKIAIOSFODNN7EXAMPLE", created=10, used=None)]),
             ],
         ),
@@ -86,11 +86,18 @@ def test_security_suppresses_with_a_reason_owner_and_auditor_cannot(  # type: ig
     assert client_for(auditor_user).post(url, {"reason": "audit"}).status_code == 403
     finding.refresh_from_db()
     assert finding.status == FindingStatus.OPEN
-    response = client_for(security_user).post(url, {"reason": "Used by DR drills", "until": "2099-01-01"})
+    response = client_for(security_user).post(
+        url, {"reason": "Used by DR drills", "until": "2099-01-01"}
+    )
     assert response.status_code == 302
     finding.refresh_from_db()
-    assert finding.status == FindingStatus.SUPPRESSED and finding.suppressed_reason == "Used by DR drills"
-    detail = client_for(security_user).get(reverse("inventory:identity-detail", args=[finding.identity_id]))
+    assert (
+        finding.status == FindingStatus.SUPPRESSED
+        and finding.suppressed_reason == "Used by DR drills"
+    )
+    detail = client_for(security_user).get(
+        reverse("inventory:identity-detail", args=[finding.identity_id])
+    )
     assert "suppressed until 2099-01-01" in detail.content.decode()
 
 
@@ -120,13 +127,24 @@ def test_only_admins_change_thresholds(security_user, analyst_user, auditor_user
 
 
 def test_leak_report_upload_from_the_page(security_user, auditor_user, findings) -> None:  # type: ignore[no-untyped-def]
-    report = json.dumps([{"RuleID": "aws-access-token", "Secret": "AKIAIOSFODNN7EXAMPLE",
-                          "File": "app/settings.py", "Commit": "abc", "Email": "dev@example.com"}])
+    report = json.dumps(
+        [
+            {
+                "RuleID": "aws-access-token",
+                "Secret": "AKIAIOSFODNN7EXAMPLE",
+                "File": "app/settings.py",
+                "Commit": "abc",
+                "Email": "dev@example.com",
+            }
+        ]
+    )
     url = reverse("inventory:leak-list")
     upload = SimpleUploadedFile("gitleaks.json", report.encode(), content_type="application/json")
     assert client_for(auditor_user).post(url, {"report": upload}).status_code == 403
     upload = SimpleUploadedFile("gitleaks.json", report.encode(), content_type="application/json")
-    response = client_for(security_user).post(url, {"report": upload, "repository": "example/app"}, follow=True)
+    response = client_for(security_user).post(
+        url, {"report": upload, "repository": "example/app"}, follow=True
+    )
     assert "1 of them in the inventory" in response.content.decode()
     assert LeakReport.objects.get().matched_key_ids == 1
     assert Finding.objects.filter(rule_id="LEAK-001", status="open").exists()

@@ -44,8 +44,14 @@ def open_rules(name: str) -> set[str]:
 
 
 def test_pass_opens_findings_and_sets_the_tier(account: Account) -> None:
-    load(account, user("old-ci", keys=[access_key("AKIAAAAAAAAAAAAAAAA1", created=400, used=200)],
-                       policies=[ADMIN_POLICY]))
+    load(
+        account,
+        user(
+            "old-ci",
+            keys=[access_key("AKIAAAAAAAAAAAAAAAA1", created=400, used=200)],
+            policies=[ADMIN_POLICY],
+        ),
+    )
     result = risk_evaluate(now=NOW)
     assert {"AK-001", "AK-002", "USR-002", "PRIV-001", "OWN-001"} <= open_rules("old-ci")
     identity = Identity.objects.get(name="old-ci")
@@ -66,7 +72,9 @@ def test_a_second_pass_keeps_first_seen_and_moves_last_seen(account: Account) ->
     assert second.opened == 0 and Finding.objects.filter(rule_id="ROLE-001").count() == 1
 
 
-def test_finding_resolves_when_the_condition_clears_and_reopens_when_it_returns(account: Account) -> None:
+def test_finding_resolves_when_the_condition_clears_and_reopens_when_it_returns(
+    account: Account,
+) -> None:
     load(account, role("idle", used=None, created=300))
     risk_evaluate(now=NOW)
     load(account, role("idle", used=1, created=300))
