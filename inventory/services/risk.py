@@ -31,7 +31,7 @@ from inventory.models import (
     RiskPass,
     RiskSettings,
 )
-from inventory.risk.rules import DEFAULT_THRESHOLDS, FindingResult, evaluate
+from inventory.risk.rules import DEFAULT_THRESHOLDS, FindingResult, evaluate, is_privileged
 from inventory.risk.tiers import risk_tier
 from inventory.risk.view import CredentialView, IdentityView, RuleContext
 from inventory.services.bulk import upsert
@@ -209,7 +209,8 @@ def _evaluate_chunk(
         counts.identities += 1
         creds = credentials.get(row["id"], [])
         gone = row["lifecycle_state"] in _GONE
-        results: list[FindingResult] = [] if gone else evaluate(identity_view(row, creds), context)
+        view = identity_view(row, creds)
+        results: list[FindingResult] = [] if gone else evaluate(view, context)
         counted: list[FindingResult] = []
         for result in results:
             key = (row["id"], result.rule_id, result.key[:256])
@@ -238,9 +239,7 @@ def _evaluate_chunk(
                     "resolved_at": None,
                 }
             )
-        privileged = bool(row["is_privileged"]) or any(
-            r.rule_id.startswith("PRIV-") for r in results
-        )
+        privileged = not gone and is_privileged(view)
         tier = "low" if gone else risk_tier(counted, privileged=privileged)
         values = _flags(row, creds, tier=tier, stale_after=stale_after, now=now)
         if any(values[f] != row[f] for f in _FLAG_FIELDS):

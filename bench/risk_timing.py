@@ -1,12 +1,13 @@
-"""By-hand timing of the risk engine (not a test; pytest does not collect it).
+"""Timing of the pure rule evaluation (no database): how fast the catalogue runs per identity.
 
-    NHIGOV_TESTING=1 .venv/bin/python -m tests.risk.timing [count] [--synthetic]
+    NHIGOV_TESTING=1 .venv/bin/python bench/risk_timing.py [count] [--synthetic]
 
 Builds ``count`` (default 100,000) identity views - 60% IAM users with access keys, 30% roles with
 trust policies, 10% secrets - whose policies are drawn from ~20 realistic shapes, a third of them
 with an inline document unique to the identity (its own bucket and table ARNs), and times
-``evaluate`` over all of them from cold caches (with ``gc.freeze()`` after building them). ``--synthetic`` times the records of
-``bench/synthetic.py`` instead (every inline document random).
+``evaluate`` over all of them from cold caches (with ``gc.freeze()`` after
+building them). ``--synthetic`` times the records of ``bench/synthetic.py`` instead (every
+inline document random).
 """
 
 from __future__ import annotations
@@ -16,7 +17,12 @@ import random
 import sys
 import time
 from collections import Counter
+from pathlib import Path
 from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
 
 from inventory.risk.evaluator import clear_caches
 from inventory.risk.rules import evaluate
