@@ -45,7 +45,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         from inventory.demo.emulator import emulator_environment
-        from inventory.demo.setup import ensure_people, ensure_source
+        from inventory.demo.setup import ensure_leak_report, ensure_people, ensure_source
         from inventory.models import DiscoveryRun
 
         started = time.monotonic()
@@ -88,6 +88,8 @@ class Command(BaseCommand):
                     f"({summary.get('seconds', 0):.1f}s)."
                 )
                 self._discover(source)
+                if ensure_leak_report() is not None:
+                    self.stdout.write("Imported a sample gitleaks report (see Findings, LEAK-001).")
             else:
                 self.stdout.write(
                     f"Using the inventory discovered {last.finished_at:%Y-%m-%d %H:%M} UTC "
