@@ -16,7 +16,9 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 
-def beat_schedule(tick_seconds: int, risk_pass_seconds: int) -> dict[str, dict[str, object]]:
+def beat_schedule(
+    tick_seconds: int, risk_pass_seconds: int, audit_verify_seconds: int = 86400
+) -> dict[str, dict[str, object]]:
     """The periodic tasks, each expiring just before its next run so a backlog never piles up."""
     return {
         "discover-due-sources": {
@@ -29,6 +31,11 @@ def beat_schedule(tick_seconds: int, risk_pass_seconds: int) -> dict[str, dict[s
             "schedule": float(risk_pass_seconds),
             "options": {"expires": max(risk_pass_seconds - 60, 1)},
         },
+        "verify-audit-trail": {
+            "task": "nhigov.tasks.verify_audit_trail",
+            "schedule": float(audit_verify_seconds),
+            "options": {"expires": max(audit_verify_seconds - 60, 1)},
+        },
     }
 
 
@@ -37,5 +44,7 @@ def _install_beat_schedule(sender: Celery, **_: object) -> None:
     from django.conf import settings
 
     sender.conf.beat_schedule = beat_schedule(
-        settings.NHIGOV_DISCOVERY_TICK_SECONDS, settings.NHIGOV_RISK_PASS_SECONDS
+        settings.NHIGOV_DISCOVERY_TICK_SECONDS,
+        settings.NHIGOV_RISK_PASS_SECONDS,
+        settings.NHIGOV_AUDIT_VERIFY_SECONDS,
     )

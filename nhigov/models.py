@@ -47,3 +47,80 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.email or self.username
+
+
+class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
+    """Append-only: bulk updates and deletes are refused in code (and by database triggers)."""
+
+    def update(self, **kwargs: object) -> int:
+        raise PermissionError("Audit events are append-only: they cannot be updated.")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise PermissionError("Audit events are append-only: they cannot be deleted.")
+
+
+class AuditEvent(models.Model):
+    """One entry of the tamper-evident audit trail (written only by ``nhigov.audit.audit_record``).
+
+    ``hash = sha256(prev_hash + canonical JSON of the entry)``: changing or removing any row breaks
+    the chain from there on, and ``manage.py audit_verify`` names the first broken row. The
+    database refuses UPDATE and DELETE on this table (triggers, see the migration), and so does
+    the code. Who acted is kept as an id and a label, not a foreign key, so that removing a user
+    never has to touch the trail.
+    """
+
+    seq = models.BigIntegerField(unique=True)
+    at = models.DateTimeField(db_index=True)
+    actor_kind = models.CharField(max_length=16)  # user | token | system | anonymous
+    actor_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    actor_label = models.CharField(max_length=255, blank=True)
+    verb = models.CharField(max_length=64, db_index=True)
+    object_type = models.CharField(max_length=64, blank=True)
+    object_id = models.CharField(max_length=64, blank=True)
+    object_label = models.CharField(max_length=512, blank=True)
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+    details = models.JSONField(default=dict, blank=True)
+    ip = models.CharField(max_length=64, blank=True)
+    user_agent = models.CharField(max_length=512, blank=True)
+    request_id = models.CharField(max_length=64, blank=True)
+    task_id = models.CharField(max_length=64, blank=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
+
+    objects = AuditEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-seq"]
+        indexes = [
+            models.Index(fields=["object_type", "object_id", "-seq"], name="audit_object_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.verb} {self.object_type}:{self.object_id}"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        if not self._state.adding:
+            raise PermissionError("Audit events are append-only: they cannot be updated.")
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
+        raise PermissionError("Audit events are append-only: they cannot be deleted.")
+
+
+class AuditVerification(models.Model):
+    """One check of the whole chain (``audit_verify`` or the periodic task)."""
+
+    at = models.DateTimeField()
+    ok = models.BooleanField()
+    checked = models.BigIntegerField(default=0)
+    head_seq = models.BigIntegerField(null=True, blank=True)
+    head_hash = models.CharField(max_length=64, blank=True)
+    first_broken_seq = models.BigIntegerField(null=True, blank=True)
+    message = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Audit verification at {self.at:%Y-%m-%d %H:%M}: {'ok' if self.ok else 'BROKEN'}"

@@ -129,6 +129,8 @@ CELERY_TIMEZONE = "UTC"
 NHIGOV_DISCOVERY_TICK_SECONDS = env.int("NHIGOV_DISCOVERY_TICK_SECONDS", default=300)
 # How often the risk engine re-evaluates every identity (time-based rules, expired suppressions).
 NHIGOV_RISK_PASS_SECONDS = env.int("NHIGOV_RISK_PASS_SECONDS", default=6 * 3600)
+# How often the audit chain is recomputed end to end (an e-mail to security admins if broken).
+NHIGOV_AUDIT_VERIFY_SECONDS = env.int("NHIGOV_AUDIT_VERIFY_SECONDS", default=86400)
 
 # --- Internationalisation ---------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
