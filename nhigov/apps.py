@@ -7,3 +7,8 @@ class NhigovConfig(AppConfig):
     name = "nhigov"
     verbose_name = "nhigov"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from nhigov import auth_audit
+
+        auth_audit.connect()

@@ -148,6 +148,62 @@ def audit_record(
             return _append(fields)
 
 
+def audit_record_many(entries: list[dict[str, Any]], *, actor: Any = None) -> int:
+    """Append many events in one locked write (a discovery's diff, a risk pass's findings).
+
+    Each entry takes the keyword arguments of :func:`audit_record` except ``actor`` (shared).
+    """
+    if not entries:
+        return 0
+    actor_kind, actor_id, actor_label = _actor(actor)
+    now = timezone.now().astimezone(UTC)
+    rows: list[dict[str, Any]] = []
+    for entry in entries:
+        obj = entry.get("obj")
+        rows.append(
+            {
+                "at": (entry.get("at") or now).astimezone(UTC),
+                "actor_kind": actor_kind,
+                "actor_id": actor_id,
+                "actor_label": actor_label,
+                "verb": str(entry["verb"])[:64],
+                "object_type": (entry.get("object_type") or (obj._meta.label_lower if obj else ""))[
+                    :64
+                ],
+                "object_id": str(entry.get("object_id") or (obj.pk if obj else ""))[:64],
+                "object_label": str(entry.get("object_label") or (obj or ""))[:512],
+                "before": _normalise(entry.get("before")),
+                "after": _normalise(entry.get("after")),
+                "details": _normalise(dict(entry.get("details") or {})),
+                "ip": "",
+                "user_agent": "",
+                "request_id": "",
+                "task_id": str(entry.get("task_id", ""))[:64],
+            }
+        )
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_AUDIT_LOCK_KEY])
+            return _append_many(rows)
+        with _sqlite_lock:
+            return _append_many(rows)
+
+
+def _append_many(rows: list[dict[str, Any]]) -> int:
+    last = AuditEvent.objects.order_by("-seq").values_list("seq", "hash").first()
+    seq, prev = (last[0], last[1]) if last else (0, GENESIS)
+    events = []
+    for fields in rows:
+        seq += 1
+        fields["seq"] = seq
+        fields["prev_hash"] = prev
+        fields["hash"] = prev = event_hash(fields)
+        events.append(AuditEvent(**fields))
+    AuditEvent.objects.bulk_create(events, batch_size=2000)
+    return len(events)
+
+
 def _append(fields: dict[str, Any]) -> AuditEvent:
     last = AuditEvent.objects.order_by("-seq").values_list("seq", "hash").first()
     fields["seq"] = (last[0] + 1) if last else 1

@@ -17,7 +17,10 @@ app.autodiscover_tasks()
 
 
 def beat_schedule(
-    tick_seconds: int, risk_pass_seconds: int, audit_verify_seconds: int = 86400
+    tick_seconds: int,
+    risk_pass_seconds: int,
+    audit_verify_seconds: int = 86400,
+    snapshot_seconds: int = 6 * 3600,
 ) -> dict[str, dict[str, object]]:
     """The periodic tasks, each expiring just before its next run so a backlog never piles up."""
     return {
@@ -36,6 +39,11 @@ def beat_schedule(
             "schedule": float(audit_verify_seconds),
             "options": {"expires": max(audit_verify_seconds - 60, 1)},
         },
+        "inventory-snapshot": {
+            "task": "inventory.tasks.inventory_snapshot",
+            "schedule": float(snapshot_seconds),
+            "options": {"expires": max(snapshot_seconds - 60, 1)},
+        },
     }
 
 
@@ -47,4 +55,5 @@ def _install_beat_schedule(sender: Celery, **_: object) -> None:
         settings.NHIGOV_DISCOVERY_TICK_SECONDS,
         settings.NHIGOV_RISK_PASS_SECONDS,
         settings.NHIGOV_AUDIT_VERIFY_SECONDS,
+        settings.NHIGOV_SNAPSHOT_SECONDS,
     )

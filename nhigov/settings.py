@@ -131,6 +131,8 @@ NHIGOV_DISCOVERY_TICK_SECONDS = env.int("NHIGOV_DISCOVERY_TICK_SECONDS", default
 NHIGOV_RISK_PASS_SECONDS = env.int("NHIGOV_RISK_PASS_SECONDS", default=6 * 3600)
 # How often the audit chain is recomputed end to end (an e-mail to security admins if broken).
 NHIGOV_AUDIT_VERIFY_SECONDS = env.int("NHIGOV_AUDIT_VERIFY_SECONDS", default=86400)
+# How often the dashboard's snapshot of the key counts is refreshed (one row kept per day).
+NHIGOV_SNAPSHOT_SECONDS = env.int("NHIGOV_SNAPSHOT_SECONDS", default=6 * 3600)
 
 # --- Internationalisation ---------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"

@@ -25,6 +25,7 @@ from inventory.connectors.base import AccountInventory, ConnectorError
 from inventory.models import Account, DiscoveryRun, Source
 from inventory.services.reconcile import reconcile_account
 from inventory.services.risk import risk_evaluate
+from nhigov.audit import audit_record
 
 if TYPE_CHECKING:
     from inventory.connectors.aws import AwsConnector
@@ -312,6 +313,19 @@ def _finish_source_run(run: DiscoveryRun) -> DiscoveryRun:
         run.status = RunStatus.FAILED if run.errors else RunStatus.SUCCEEDED
     run.finished_at = run.finished_at or now
     run.save()
+    audit_record(
+        verb="discovery.run_finished",
+        actor="discovery",
+        obj=run,
+        details={
+            "source": run.source.name,
+            "status": run.status,
+            "trigger": run.trigger,
+            "counts": {name: getattr(run, name) for name in _COUNT_FIELDS},
+            "accounts": {c.account_id: c.status for c in children},
+            "errors": len(run.errors) + sum(len(c.errors) for c in children),
+        },
+    )
     schedule = run.source.schedule_minutes
     Source.objects.filter(pk=run.source_id, active_run=run).update(active_run=None)
     Source.objects.filter(pk=run.source_id).update(

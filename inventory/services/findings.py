@@ -11,6 +11,7 @@ from django.utils import timezone
 from inventory.choices import FindingStatus
 from inventory.models import Finding, RiskSettings, RiskSettingsChange
 from inventory.risk.rules import DEFAULT_THRESHOLDS
+from nhigov.audit import audit_record
 from nhigov.models import User
 
 
@@ -40,6 +41,18 @@ def finding_suppress(
         )
         if not claimed:
             raise FindingActionError("Only an open finding can be suppressed.")
+        audit_record(
+            verb="finding.suppressed",
+            actor=actor,
+            obj=finding,
+            before={"status": FindingStatus.OPEN},
+            after={"status": FindingStatus.SUPPRESSED, "until": until},
+            details={
+                "reason": reason,
+                "rule_id": finding.rule_id,
+                "identity_id": finding.identity_id,
+            },
+        )
     finding.refresh_from_db()
     return finding
 
@@ -48,11 +61,20 @@ def finding_unsuppress(*, finding: Finding, actor: User) -> Finding:
     """End a suppression now; the finding is open again (the next pass resolves it if cleared)."""
     if not actor.can_assign_owners:
         raise FindingActionError("Only the security team can lift a suppression.")
-    claimed = Finding.objects.filter(pk=finding.pk, status=FindingStatus.SUPPRESSED).update(
-        status=FindingStatus.OPEN, suppressed_until=timezone.now()
-    )
-    if not claimed:
-        raise FindingActionError("This finding is not suppressed.")
+    with transaction.atomic():
+        claimed = Finding.objects.filter(pk=finding.pk, status=FindingStatus.SUPPRESSED).update(
+            status=FindingStatus.OPEN, suppressed_until=timezone.now()
+        )
+        if not claimed:
+            raise FindingActionError("This finding is not suppressed.")
+        audit_record(
+            verb="finding.unsuppressed",
+            actor=actor,
+            obj=finding,
+            before={"status": FindingStatus.SUPPRESSED},
+            after={"status": FindingStatus.OPEN},
+            details={"rule_id": finding.rule_id, "identity_id": finding.identity_id},
+        )
     finding.refresh_from_db()
     return finding
 
@@ -102,5 +124,14 @@ def risk_settings_update(
         current.save()
         RiskSettingsChange.objects.create(
             changed_by=actor, before=before, after=after, reason=reason.strip()
+        )
+        audit_record(
+            verb="settings.risk_changed",
+            actor=actor,
+            object_type="inventory.risksettings",
+            object_id=current.pk,
+            before=before,
+            after=after,
+            details={"reason": reason.strip()},
         )
     return current

@@ -17,6 +17,7 @@ from typing import Any
 from django.db import transaction
 
 from inventory.models import Credential, LeakedKey, LeakReport
+from nhigov.audit import audit_record
 from nhigov.models import User
 
 ACCESS_KEY_ID_RE = re.compile(r"\b((?:AKIA|ASIA)[A-Z0-9]{16})\b")
@@ -172,6 +173,18 @@ def leaks_import(
             )
         )
         report.save(update_fields=["matched_key_ids"])
+        audit_record(
+            verb="leaks.imported",
+            actor=actor if actor is not None else "command line",
+            obj=report,
+            details={
+                "tool": tool,
+                "sha256": report.sha256,
+                "entries": total,
+                "access_key_ids": key_ids,
+                "matched": report.matched_key_ids,
+            },
+        )
     if identity_ids:
         risk_evaluate(identity_ids=identity_ids)
     return report

@@ -6,6 +6,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from inventory.models import Identity
+from nhigov.audit import audit_record
 from nhigov.models import User
 
 
@@ -25,6 +26,14 @@ def person_deactivate(*, person: User, actor: User) -> int:
     with transaction.atomic():
         User.objects.filter(pk=person.pk).update(is_active=False, left_at=now)
         owned = list(Identity.objects.filter(owner=person).values_list("id", flat=True))
+        audit_record(
+            verb="person.deactivated",
+            actor=actor,
+            obj=person,
+            before={"is_active": True},
+            after={"is_active": False, "left_at": now},
+            details={"identities_owned": len(owned)},
+        )
     risk_evaluate(identity_ids=owned, now=now)
     person.refresh_from_db()
     return len(owned)
@@ -38,6 +47,13 @@ def person_reactivate(*, person: User, actor: User) -> int:
     with transaction.atomic():
         User.objects.filter(pk=person.pk).update(is_active=True, left_at=None)
         owned = list(Identity.objects.filter(owner=person).values_list("id", flat=True))
+        audit_record(
+            verb="person.reactivated",
+            actor=actor,
+            obj=person,
+            before={"is_active": False},
+            after={"is_active": True},
+        )
     risk_evaluate(identity_ids=owned)
     person.refresh_from_db()
     return len(owned)

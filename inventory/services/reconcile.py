@@ -31,6 +31,7 @@ from inventory.ownership import OwnerDirectory, OwnerMatch
 from inventory.policy import is_privileged, summarize
 from inventory.services.bulk import PreSerialized, dumps, upsert
 from inventory.services.owners import load_owner_directory
+from nhigov.audit import audit_record_many
 
 # Columns discovery may rewrite on an existing identity (never first_seen_at, never the key).
 _PROVIDER_COLUMNS = (
@@ -207,12 +208,55 @@ def reconcile_account(
             result.vanish_applied = True
         IdentityEvent.objects.bulk_create(events, batch_size=_CHUNK)
         result.events = events
+        audit_record_many(
+            _audit_entries(account, [r["native_id"] for r in new_rows], events, run),
+            actor="discovery",
+        )
         account_updates: dict[str, Any] = {"last_run": run} if run else {}
         if inventory.complete:
             account_updates["last_complete_at"] = now
         if account_updates:
             Account.objects.filter(pk=account.pk).update(**account_updates)
     return result
+
+
+_AUDIT_VERBS = {
+    IdentityEventKind.CHANGED: "identity.changed",
+    IdentityEventKind.VANISHED: "identity.vanished",
+    IdentityEventKind.REAPPEARED: "identity.reappeared",
+    IdentityEventKind.STATE_CHANGED: "identity.state_changed",
+    IdentityEventKind.OWNER_CHANGED: "identity.owner_changed",
+}
+_AUDIT_NEW_BATCH = 500
+
+
+def _audit_entries(
+    account: Account, new_ids: list[str], events: list[IdentityEvent], run: DiscoveryRun | None
+) -> list[dict[str, Any]]:
+    """The discovery diff for the audit trail: new identities in batches, each change by itself."""
+    run_id = run.pk if run else None
+    entries: list[dict[str, Any]] = [
+        {
+            "verb": "discovery.identities_added",
+            "object_type": "inventory.account",
+            "object_id": account.account_id,
+            "object_label": str(account),
+            "details": {"run_id": run_id, "native_ids": new_ids[i : i + _AUDIT_NEW_BATCH]},
+        }
+        for i in range(0, len(new_ids), _AUDIT_NEW_BATCH)
+    ]
+    for event in events:
+        entries.append(
+            {
+                "verb": _AUDIT_VERBS.get(IdentityEventKind(event.kind), "identity.changed"),
+                "object_type": "inventory.identity",
+                "object_id": event.identity_id,
+                "before": {"state": event.from_state} if event.from_state else None,
+                "after": {"state": event.to_state} if event.to_state else None,
+                "details": {"run_id": run_id, "reason": event.reason, **event.details},
+            }
+        )
+    return entries
 
 
 def _lock_account(account: Account) -> None:

@@ -35,6 +35,7 @@ from inventory.risk.rules import DEFAULT_THRESHOLDS, FindingResult, evaluate, is
 from inventory.risk.tiers import risk_tier
 from inventory.risk.view import CredentialView, IdentityView, RuleContext
 from inventory.services.bulk import upsert
+from nhigov.audit import audit_record_many
 
 CHUNK = 2000
 _GONE = (LifecycleState.VANISHED, LifecycleState.DEPROVISIONED)
@@ -203,6 +204,8 @@ def _evaluate_chunk(
         ).values_list("id", "identity_id", "rule_id", "key", "status", "suppressed_until")
     }
     upserts: list[dict[str, Any]] = []
+    opened: list[list[Any]] = []
+    reopened: list[list[Any]] = []
     seen: set[tuple[int, str, str]] = set()
     identity_updates: list[Identity] = []
     for row in rows:
@@ -219,10 +222,12 @@ def _evaluate_chunk(
             status = _next_status(old, now)
             if old is None:
                 counts.opened += 1
+                opened.append([row["id"], result.rule_id, result.key[:256], result.severity])
             elif old[1] == FindingStatus.RESOLVED or (
                 old[1] == FindingStatus.SUPPRESSED and status == FindingStatus.OPEN
             ):
                 counts.reopened += 1
+                reopened.append([row["id"], result.rule_id, result.key[:256], result.severity])
             if status == FindingStatus.OPEN:
                 counted.append(result)
             upserts.append(
@@ -246,11 +251,12 @@ def _evaluate_chunk(
             if values["risk_tier"] != row["risk_tier"]:
                 counts.tiers_changed += 1
             identity_updates.append(Identity(id=row["id"], **values))
-    to_resolve = [
-        pk
+    resolved = [
+        (pk, key)
         for key, (pk, status, _until) in existing.items()
         if key not in seen and status != FindingStatus.RESOLVED
     ]
+    to_resolve = [pk for pk, _key in resolved]
     counts.resolved += len(to_resolve)
     with transaction.atomic():
         upsert(
@@ -272,6 +278,18 @@ def _evaluate_chunk(
             )
         if identity_updates:
             Identity.objects.bulk_update(identity_updates, _FLAG_FIELDS, batch_size=CHUNK)
+        audit_record_many(
+            [
+                {"verb": verb, "object_type": "inventory.finding", "details": {"findings": items}}
+                for verb, items in (
+                    ("findings.opened", opened),
+                    ("findings.reopened", reopened),
+                    ("findings.resolved", [list(key) for _pk, key in resolved]),
+                )
+                if items
+            ],
+            actor="risk engine",
+        )
 
 
 def _next_status(old: tuple[int, str, datetime | None] | None, now: datetime) -> str:

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from inventory.choices import SourceKind
 from inventory.models import Source
+from nhigov.audit import audit_record
 from nhigov.models import User
 
 
@@ -54,7 +55,22 @@ def source_create(
     source.next_run_at = timezone.now() if schedule_minutes else None
     with transaction.atomic():
         source.save()
+        audit_record(verb="source.created", actor=actor, obj=source, after=_source_settings(source))
     return source
+
+
+def _source_settings(source: Source) -> dict[str, Any]:
+    """What an auditor needs to see of a source (the ExternalId itself is not repeated)."""
+    return {
+        "name": source.name,
+        "kind": source.kind,
+        "account_id": source.account_id,
+        "role_name": source.role_name,
+        "external_id_set": bool(source.external_id),
+        "regions": list(source.regions),
+        "schedule_minutes": source.schedule_minutes,
+        "enabled": source.enabled,
+    }
 
 
 def source_update(*, source: Source, actor: User | None = None, **changes: Any) -> Source:
@@ -73,8 +89,17 @@ def source_update(*, source: Source, actor: User | None = None, **changes: Any) 
     if unknown:
         raise ValidationError(f"Unknown source settings: {', '.join(sorted(unknown))}.")
     fresh = Source.objects.get(pk=source.pk)
+    before = _source_settings(fresh)
     for key, value in changes.items():
         setattr(fresh, key, value.strip() if isinstance(value, str) else value)
     fresh.full_clean()
-    fresh.save()
+    with transaction.atomic():
+        fresh.save()
+        audit_record(
+            verb="source.updated",
+            actor=actor,
+            obj=fresh,
+            before=before,
+            after=_source_settings(fresh),
+        )
     return fresh

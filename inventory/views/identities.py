@@ -11,8 +11,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
 from inventory.filtersets import IdentityFilterSet
-from inventory.selectors import identity_findings_for_display
 from inventory.models import Credential, Identity
+from inventory.selectors import identity_findings_for_display
 
 PAGE_SIZE = 50
 

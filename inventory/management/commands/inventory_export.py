@@ -10,6 +10,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from inventory.exports import export_queryset, export_records, write_csv, write_json
+from nhigov.audit import audit_record
 
 
 class Command(BaseCommand):
@@ -38,4 +39,9 @@ class Command(BaseCommand):
         except BaseException:
             os.unlink(tmp)
             raise
+        audit_record(
+            verb="export.inventory",
+            actor="command line",
+            details={"format": options["format"], "identities": count, "output": output},
+        )
         self.stderr.write(f"Exported {count} identities to {output}.")
