@@ -1,6 +1,6 @@
 from django.urls import path
 
-from inventory.views import findings, identities
+from inventory.views import evidence, findings, identities
 
 app_name = "inventory"
 
@@ -18,4 +18,5 @@ urlpatterns = [
     path("rules/<str:rule_id>/", findings.rule_detail, name="rule-detail"),
     path("risk-settings/", findings.risk_settings_view, name="risk-settings"),
     path("leaks/", findings.leak_list, name="leak-list"),
+    path("snapshot.zip", evidence.inventory_snapshot_download, name="inventory-snapshot"),
 ]
