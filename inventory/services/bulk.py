@@ -79,6 +79,15 @@ def _upsert_postgresql(
     update_fields: Sequence[str],
 ) -> None:
     meta = model._meta
+    given = set(rows[0].keys())
+    # Columns the rows leave out get their model default (the database has none of Django's).
+    missing = {
+        f.attname: f.get_default()
+        for f in meta.concrete_fields
+        if f.attname not in given and not f.primary_key
+    }
+    if missing:
+        rows = [{**row, **missing} for row in rows]
     columns = list(rows[0].keys())
     db_columns = [_concrete_field(meta, c).column for c in columns]
     json_positions = [
