@@ -129,3 +129,49 @@ def _concrete_field(meta: Any, attname: str) -> models.Field[Any, Any]:
         if f.attname == attname:
             return f
     raise ValueError(f"{meta.label} has no column {attname!r}")
+
+
+def update_rows(
+    model: type[models.Model], rows: Sequence[dict[str, Any]], *, fields: Sequence[str]
+) -> None:
+    """Set ``fields`` of existing rows, each given as ``{"id": ..., field: value, ...}``.
+
+    PostgreSQL: COPY into a staging table and one ``UPDATE ... FROM`` (Django's ``bulk_update``
+    builds a CASE per field and row, minutes for 100k rows). Elsewhere: ``bulk_update``.
+    """
+    if not rows:
+        return
+    if connection.vendor != "postgresql":
+        objs = [model(**row) for row in rows]
+        model._default_manager.bulk_update(objs, list(fields), batch_size=2000)
+        return
+    meta = model._meta
+    quote = connection.ops.quote_name
+    table = quote(meta.db_table)
+    pk = quote(meta.pk.column)  # type: ignore[union-attr]
+    columns = [_concrete_field(meta, f).column for f in fields]
+    json_positions = [
+        i + 1
+        for i, f in enumerate(fields)
+        if isinstance(_concrete_field(meta, f), models.JSONField)
+    ]
+    stage = quote(f"nhigov_update_{uuid.uuid4().hex[:12]}")
+    col_sql = ", ".join(quote(c) for c in columns)
+    set_sql = ", ".join(f"{quote(c)} = s.{quote(c)}" for c in columns)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TEMP TABLE {stage} ON COMMIT DROP AS "  # noqa: S608 - identifiers quoted
+            f"SELECT {pk}, {col_sql} FROM {table} WITH NO DATA"
+        )
+        with cursor.cursor.copy(f"COPY {stage} ({pk}, {col_sql}) FROM STDIN") as copy:
+            for row in rows:
+                values = [row["id"], *(row[f] for f in fields)]
+                for i in json_positions:
+                    if values[i] is not None and not isinstance(values[i], PreSerialized):
+                        values[i] = dumps(values[i])
+                copy.write_row(values)
+        cursor.execute(
+            f"UPDATE {table} AS t SET {set_sql} FROM {stage} AS s "  # noqa: S608
+            f"WHERE t.{pk} = s.{pk}"
+        )
+        cursor.execute(f"DROP TABLE {stage}")
