@@ -148,7 +148,7 @@ def update_rows(
     meta = model._meta
     quote = connection.ops.quote_name
     table = quote(meta.db_table)
-    pk = quote(meta.pk.column)  # type: ignore[union-attr]
+    pk = quote(meta.pk.column)
     columns = [_concrete_field(meta, f).column for f in fields]
     json_positions = [
         i + 1
