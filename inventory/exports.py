@@ -151,6 +151,21 @@ def write_csv(records: Iterable[dict[str, Any]], out: IO[str]) -> int:
     return count
 
 
+class _Echo:
+    """A file-like object whose ``write`` hands the line back, for streaming csv.writer output."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def csv_lines(records: Iterable[dict[str, Any]]) -> Iterator[str]:
+    """The CSV of :func:`write_csv`, one line at a time, for a streamed download."""
+    writer = csv.writer(_Echo())
+    yield writer.writerow(EXPORT_FIELDS)
+    for record in records:
+        yield writer.writerow([_csv_cell(record[f]) for f in EXPORT_FIELDS])
+
+
 def write_json(records: Iterable[dict[str, Any]], out: IO[str]) -> int:
     """A JSON array written one object at a time."""
     out.write("[")

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import re
+from datetime import date
+from decimal import Decimal
 from typing import Any
 
 import django_filters
@@ -17,11 +18,16 @@ from inventory.choices import (
     Provider,
     RiskTier,
     RunStatus,
+    RunTrigger,
     Severity,
 )
+from inventory.identity_search import (
+    filter_tag,
+    search_identities,
+    start_of_day,
+    with_key_older_than,
+)
 from inventory.models import DiscoveryRun, Finding, Identity
-
-_ACCESS_KEY_RE = re.compile(r"^(AKIA|ASIA)[A-Z0-9]{12,}$")
 
 
 class AnyYesNo(BooleanWidget):
@@ -37,33 +43,61 @@ def yes_no(**kwargs: object) -> django_filters.BooleanFilter:
 
 
 class IdentityFilterSet(django_filters.FilterSet):
-    """Filters of the inventory list and ``/api/identities/``."""
+    """Filters of the inventory list and ``/api/identities/``.
+
+    Every filter is a plain condition on ``inventory_identity`` or a subquery (never a join that
+    multiplies rows), so the list keeps one row per identity and its keyset pagination stays
+    valid. What each one costs at a million rows: ``docs/benchmarks.md``.
+    """
 
     q = django_filters.CharFilter(method="search", label="Search")
     provider = django_filters.ChoiceFilter(choices=Provider.choices)
     account = django_filters.CharFilter(field_name="account__account_id", label="Account id")
-    kind = django_filters.MultipleChoiceFilter(choices=IdentityKind.choices)
-    classification = django_filters.MultipleChoiceFilter(choices=Classification.choices)
-    lifecycle_state = django_filters.MultipleChoiceFilter(choices=LifecycleState.choices)
+    # distinct=False throughout: no filter joins rows that multiply, and a DISTINCT over the
+    # whole row would make PostgreSQL sort every match before returning a page.
+    kind = django_filters.MultipleChoiceFilter(choices=IdentityKind.choices, distinct=False)
+    classification = django_filters.MultipleChoiceFilter(
+        choices=Classification.choices, distinct=False
+    )
+    lifecycle_state = django_filters.MultipleChoiceFilter(
+        choices=LifecycleState.choices, distinct=False
+    )
+    present = yes_no(method="filter_present", label="Still at the provider")
     owner = django_filters.CharFilter(method="filter_owner", label="Owner (e-mail or username)")
     team = django_filters.CharFilter(field_name="owner_team__name", lookup_expr="iexact")
     no_owner = yes_no(method="filter_no_owner", label="No owner")
+    mine = yes_no(method="filter_mine", label="Mine (me or my teams)")
     orphaned = yes_no(field_name="is_orphaned")
     stale = yes_no(field_name="is_stale")
     privileged = yes_no(field_name="is_privileged")
     owner_unmatched = yes_no()
-    risk_tier = django_filters.MultipleChoiceFilter(choices=RiskTier.choices, label="Risk tier")
+    risk_tier = django_filters.MultipleChoiceFilter(
+        choices=RiskTier.choices, label="Risk tier", distinct=False
+    )
     rule = django_filters.CharFilter(method="filter_rule", label="Open finding (rule id)")
+    tag = django_filters.CharFilter(method="filter_tag", label="Tag (key=value or key)")
+    last_used_after = django_filters.DateFilter(
+        method="filter_last_used_after", label="Last used on or after"
+    )
+    last_used_before = django_filters.DateFilter(
+        method="filter_last_used_before", label="Last used before"
+    )
+    never_used = yes_no(field_name="last_used_at", lookup_expr="isnull", label="Never used")
+    key_older_than = django_filters.NumberFilter(
+        method="filter_key_older_than", label="Active key older than (days)", min_value=0
+    )
     ordering = django_filters.OrderingFilter(
         fields=(
             ("name", "name"),
             ("kind", "kind"),
             ("account__account_id", "account"),
             ("classification", "classification"),
+            ("owner__email", "owner"),
             ("lifecycle_state", "lifecycle_state"),
             ("last_used_at", "last_used"),
             ("created_at", "created"),
             ("risk_tier", "risk_tier"),
+            ("is_privileged", "flags"),
         )
     )
 
@@ -85,14 +119,33 @@ class IdentityFilterSet(django_filters.FilterSet):
         )
 
     def search(self, queryset: QuerySet[Identity], name: str, value: str) -> QuerySet[Identity]:
-        value = value.strip()
-        if not value:
+        return search_identities(queryset, value)
+
+    def filter_tag(self, queryset: QuerySet[Identity], name: str, value: str) -> QuerySet[Identity]:
+        return filter_tag(queryset, value)
+
+    def filter_present(
+        self, queryset: QuerySet[Identity], name: str, value: bool | None
+    ) -> QuerySet[Identity]:
+        if value is None:
             return queryset
-        if _ACCESS_KEY_RE.match(value):
-            return queryset.filter(credentials__native_id=value)
-        return queryset.filter(
-            Q(name__icontains=value) | Q(arn__icontains=value) | Q(native_id__icontains=value)
-        )
+        gone = Q(lifecycle_state__in=(LifecycleState.VANISHED, LifecycleState.DEPROVISIONED))
+        return queryset.exclude(gone) if value else queryset.filter(gone)
+
+    def filter_last_used_after(
+        self, queryset: QuerySet[Identity], name: str, value: date | None
+    ) -> QuerySet[Identity]:
+        return queryset.filter(last_used_at__gte=start_of_day(value)) if value else queryset
+
+    def filter_last_used_before(
+        self, queryset: QuerySet[Identity], name: str, value: date | None
+    ) -> QuerySet[Identity]:
+        return queryset.filter(last_used_at__lt=start_of_day(value)) if value else queryset
+
+    def filter_key_older_than(
+        self, queryset: QuerySet[Identity], name: str, value: Decimal | None
+    ) -> QuerySet[Identity]:
+        return queryset if value is None else with_key_older_than(queryset, int(value))
 
     def filter_owner(
         self, queryset: QuerySet[Identity], name: str, value: str
@@ -109,6 +162,15 @@ class IdentityFilterSet(django_filters.FilterSet):
             return queryset
         unowned = Q(owner__isnull=True, owner_team__isnull=True)
         return queryset.filter(unowned) if value else queryset.exclude(unowned)
+
+    def filter_mine(
+        self, queryset: QuerySet[Identity], name: str, value: bool | None
+    ) -> QuerySet[Identity]:
+        user = getattr(self.request, "user", None)
+        if value is None or user is None or not user.is_authenticated:
+            return queryset
+        mine = Q(owner=user) | Q(owner_team__in=user.teams.values("id"))
+        return queryset.filter(mine) if value else queryset.exclude(mine)
 
 
 class FindingFilterSet(django_filters.FilterSet):
@@ -166,8 +228,9 @@ class DiscoveryRunFilterSet(django_filters.FilterSet):
     """Filters of the discovery runs list and ``/api/runs/``."""
 
     source = django_filters.CharFilter(field_name="source__name")
-    status = django_filters.MultipleChoiceFilter(choices=RunStatus.choices)
-    account = django_filters.CharFilter(field_name="account_id")
+    status = django_filters.MultipleChoiceFilter(choices=RunStatus.choices, distinct=False)
+    account = django_filters.CharFilter(field_name="account_id", label="Account id")
+    trigger = django_filters.MultipleChoiceFilter(choices=RunTrigger.choices, distinct=False)
 
     class Meta:
         model = DiscoveryRun

@@ -38,3 +38,19 @@ def risk_full_pass() -> int:
     from inventory.services.risk import risk_evaluate
 
     return risk_evaluate().pk
+
+
+@shared_task(ignore_result=True, time_limit=1800, soft_time_limit=1700)
+def inventory_snapshot() -> int:
+    """Beat: keep today's key counts for the dashboard's trends (rewrites today's row)."""
+    from inventory.services.snapshots import snapshot_take
+
+    return snapshot_take().pk
+
+
+@shared_task(acks_late=True, time_limit=1800, soft_time_limit=1700)
+def risk_evaluate_identities(identity_ids: list[int]) -> int:
+    """Re-evaluate a few identities after a change that affects their findings (owner set)."""
+    from inventory.services.risk import risk_evaluate
+
+    return risk_evaluate(identity_ids=identity_ids).pk

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 import urllib.request
 from datetime import datetime
 from typing import Any
@@ -119,6 +120,12 @@ def start_emulator(port: int = 0) -> tuple[ThreadedMotoServer, str]:
     `port=0` lets the OS pick a free port (werkzeug binds port 0 and moto reports the real one).
     The emulator starts empty (reset) with its id generator seeded. Stop it with `server.stop()`.
     """
+    if port:
+        with socket.socket() as probe:  # fail fast: moto's server thread dies silently
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError as exc:
+                raise SystemExit(f"Port {port} is in use: {exc}") from exc
     _prepare_process_environment()
     _load_managed_policies_only_in_aws_partition()
     _authorization_details_like_aws()

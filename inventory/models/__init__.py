@@ -9,6 +9,7 @@ from inventory.models.findings import (
     RiskSettingsChange,
 )
 from inventory.models.identities import Credential, Identity, IdentityEvent, IdentityQuerySet
+from inventory.models.snapshots import InventorySnapshot
 from inventory.models.sources import (
     AWS_ACCOUNT_ID_RE,
     AWS_EXTERNAL_ID_RE,
@@ -34,6 +35,7 @@ __all__ = [
     "Identity",
     "IdentityEvent",
     "IdentityQuerySet",
+    "InventorySnapshot",
     "LeakReport",
     "LeakedKey",
     "RiskPass",

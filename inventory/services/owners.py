@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import functools
+from typing import Any
+
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import Case, DateTimeField, F, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from inventory.choices import IdentityEventKind, LifecycleState, OwnerSource
 from inventory.models import Identity, IdentityEvent, Team
 from inventory.ownership import OwnerDirectory
+from nhigov.audit import audit_record_many
 from nhigov.models import User
 
 
@@ -29,6 +34,20 @@ class OwnerAssignmentError(ValueError):
     """The assignment is not allowed or not valid; nothing was changed."""
 
 
+def _check_assignment(*, owner: User | None, team: Team | None, actor: User, reason: str) -> str:
+    """The rules every manual assignment follows; returns the cleaned reason."""
+    if not actor.can_assign_owners:
+        raise OwnerAssignmentError("Only the security team can assign owners.")
+    if owner is None and team is None:
+        raise OwnerAssignmentError("Choose an owner, a team, or both.")
+    if owner is not None and not owner.is_active:
+        raise OwnerAssignmentError(f"{owner} is deactivated and cannot own identities.")
+    reason = reason.strip()
+    if not reason:
+        raise OwnerAssignmentError("Say why: the reason is kept with the change.")
+    return reason
+
+
 def owner_assign(
     *,
     identities: list[Identity] | None = None,
@@ -42,78 +61,147 @@ def owner_assign(
 
     A manual owner wins over tags in later discoveries. Returns how many identities changed.
     """
-    if not actor.can_assign_owners:
-        raise OwnerAssignmentError("Only the security team can assign owners.")
-    if owner is None and team is None:
-        raise OwnerAssignmentError("Choose an owner, a team, or both.")
-    if owner is not None and not owner.is_active:
-        raise OwnerAssignmentError(f"{owner} is deactivated and cannot own identities.")
-    reason = reason.strip()
-    if not reason:
-        raise OwnerAssignmentError("Say why: the reason is kept with the change.")
+    reason = _check_assignment(owner=owner, team=team, actor=actor, reason=reason)
     ids = [i.pk for i in identities] if identities is not None else list(identity_ids or [])
+    return _assign(ids, owner=owner, team=team, actor=actor, reason=reason)
+
+
+def owner_assign_filtered(
+    *,
+    queryset: QuerySet[Identity],
+    owner: User | None,
+    team: Team | None,
+    actor: User,
+    reason: str,
+) -> int:
+    """:func:`owner_assign` for every identity of a filter (a bulk action on "all matching").
+
+    The caller passes the filtered queryset, already narrowed by ``visible_to(actor)``. Its ids
+    are read once, so exactly the identities matching when the action ran are changed, each with
+    its own history event and audit entry, even if rows start or stop matching meanwhile.
+    """
+    reason = _check_assignment(owner=owner, team=team, actor=actor, reason=reason)
+    ids = list(queryset.order_by().values_list("id", flat=True))
+    return _assign(ids, owner=owner, team=team, actor=actor, reason=reason)
+
+
+ASSIGN_CHUNK = 5000
+# Up to this many changed identities are re-evaluated by the risk engine right after the change;
+# more are left to a full pass queued at once (a bulk action over a whole filter).
+REEVALUATE_INLINE_MAX = 2000
+
+
+def _assign(
+    ids: list[int], *, owner: User | None, team: Team | None, actor: User, reason: str
+) -> int:
+    """Write an assignment in chunks: per chunk one locking read, one UPDATE, bulk inserts.
+
+    Never a query per identity, so a whole filter of a million identities is a few hundred
+    statements in one transaction (all or nothing).
+    """
     now = timezone.now()
-    changed = 0
+    owner_id, team_id = (owner.pk if owner else None), (team.pk if team else None)
+    evidence = {"manual": {"by": actor.get_username(), "at": now.isoformat(), "reason": reason}}
+    discovered = Q(lifecycle_state=LifecycleState.DISCOVERED)
+    changed_ids: list[int] = []
+    unique = sorted(set(ids))
     with transaction.atomic():
-        rows = list(
-            Identity.objects.select_for_update()
-            .filter(pk__in=ids)
-            .only(
-                "id",
-                "owner_id",
-                "owner_team_id",
-                "lifecycle_state",
-                "lifecycle_changed_at",
-                "owner_source",
+        for start in range(0, len(unique), ASSIGN_CHUNK):
+            chunk = unique[start : start + ASSIGN_CHUNK]
+            rows = list(
+                Identity.objects.select_for_update()
+                .filter(pk__in=chunk)
+                .order_by("pk")
+                .values_list(
+                    "id", "name", "owner_id", "owner_team_id", "owner_source", "lifecycle_state"
+                )
             )
-        )
-        events: list[IdentityEvent] = []
-        for row in rows:
-            before = (row.owner_id, row.owner_team_id)
-            after = (owner.pk if owner else None, team.pk if team else None)
-            state = row.lifecycle_state
-            new_state = LifecycleState.ACTIVE if state == LifecycleState.DISCOVERED else state
-            Identity.objects.filter(pk=row.pk).update(
-                owner_id=after[0],
-                owner_team_id=after[1],
+            if not rows:
+                continue
+            Identity.objects.filter(pk__in=[r[0] for r in rows]).update(
+                owner_id=owner_id,
+                owner_team_id=team_id,
                 owner_source=OwnerSource.MANUAL,
-                owner_evidence={
-                    "manual": {"by": actor.get_username(), "at": now.isoformat(), "reason": reason}
-                },
+                owner_evidence=evidence,
                 owner_raw="",
                 owner_unmatched=False,
                 is_orphaned=False,
                 orphaned_since=None,
-                lifecycle_state=new_state,
-                lifecycle_changed_at=now if new_state != state else row.lifecycle_changed_at,
+                lifecycle_state=Case(
+                    When(discovered, then=Value(LifecycleState.ACTIVE.value)),
+                    default=F("lifecycle_state"),
+                ),
+                lifecycle_changed_at=Case(
+                    When(discovered, then=Value(now, output_field=DateTimeField())),
+                    default=F("lifecycle_changed_at"),
+                ),
             )
-            if before != after or row.owner_source != OwnerSource.MANUAL:
-                changed += 1
-                events.append(
-                    IdentityEvent(
-                        identity_id=row.pk,
-                        kind=IdentityEventKind.OWNER_CHANGED,
-                        at=now,
-                        actor=actor,
-                        reason=reason,
-                        details={
-                            "owner_id": [before[0], after[0]],
-                            "owner_team_id": [before[1], after[1]],
-                            "source": OwnerSource.MANUAL,
-                        },
+            events: list[IdentityEvent] = []
+            audit: list[dict[str, Any]] = []
+            for pk, name, before_owner, before_team, source, state in rows:
+                if (before_owner, before_team) != (
+                    owner_id,
+                    team_id,
+                ) or source != OwnerSource.MANUAL:
+                    changed_ids.append(pk)
+                    events.append(
+                        IdentityEvent(
+                            identity_id=pk,
+                            kind=IdentityEventKind.OWNER_CHANGED,
+                            at=now,
+                            actor=actor,
+                            reason=reason,
+                            details={
+                                "owner_id": [before_owner, owner_id],
+                                "owner_team_id": [before_team, team_id],
+                                "source": OwnerSource.MANUAL,
+                            },
+                        )
                     )
-                )
-            if new_state != state:
-                events.append(
-                    IdentityEvent(
-                        identity_id=row.pk,
-                        kind=IdentityEventKind.STATE_CHANGED,
-                        at=now,
-                        actor=actor,
-                        from_state=state,
-                        to_state=new_state,
-                        reason="Owner assigned.",
+                    audit.append(
+                        {
+                            "verb": "identity.owner_changed",
+                            "object_type": "inventory.identity",
+                            "object_id": pk,
+                            "object_label": name,
+                            "before": {
+                                "owner_id": before_owner,
+                                "owner_team_id": before_team,
+                                "owner_source": source,
+                            },
+                            "after": {
+                                "owner_id": owner_id,
+                                "owner_team_id": team_id,
+                                "owner_source": OwnerSource.MANUAL,
+                            },
+                            "details": {"reason": reason},
+                            "at": now,
+                        }
                     )
-                )
-        IdentityEvent.objects.bulk_create(events)
-    return changed
+                if state == LifecycleState.DISCOVERED:
+                    events.append(
+                        IdentityEvent(
+                            identity_id=pk,
+                            kind=IdentityEventKind.STATE_CHANGED,
+                            at=now,
+                            actor=actor,
+                            from_state=state,
+                            to_state=LifecycleState.ACTIVE,
+                            reason="Owner assigned.",
+                        )
+                    )
+            IdentityEvent.objects.bulk_create(events, batch_size=2000)
+            audit_record_many(audit, actor=actor)
+        if changed_ids:
+            transaction.on_commit(functools.partial(_reevaluate, changed_ids))
+    return len(changed_ids)
+
+
+def _reevaluate(identity_ids: list[int]) -> None:
+    """Findings that depend on the owner (no owner, owner left) follow the change."""
+    from inventory.tasks import risk_evaluate_identities, risk_full_pass
+
+    if len(identity_ids) <= REEVALUATE_INLINE_MAX:
+        risk_evaluate_identities.delay(identity_ids)
+    else:
+        risk_full_pass.delay()

@@ -35,6 +35,9 @@ def person_deactivate(*, person: User, actor: User) -> int:
             details={"identities_owned": len(owned)},
         )
     risk_evaluate(identity_ids=owned, now=now)
+    from reviews.services.triggers import review_trigger_later  # one-item reviews (reviews app)
+
+    review_trigger_later(identity_ids=owned, reason="owner_deactivated")
     person.refresh_from_db()
     return len(owned)
 

@@ -34,7 +34,7 @@ from inventory.models import (
 from inventory.risk.rules import DEFAULT_THRESHOLDS, FindingResult, evaluate, is_privileged
 from inventory.risk.tiers import risk_tier
 from inventory.risk.view import CredentialView, IdentityView, RuleContext
-from inventory.services.bulk import upsert
+from inventory.services.bulk import update_rows, upsert
 from nhigov.audit import audit_record_many
 
 CHUNK = 2000
@@ -207,7 +207,7 @@ def _evaluate_chunk(
     opened: list[list[Any]] = []
     reopened: list[list[Any]] = []
     seen: set[tuple[int, str, str]] = set()
-    identity_updates: list[Identity] = []
+    identity_updates: list[dict[str, Any]] = []
     for row in rows:
         counts.identities += 1
         creds = credentials.get(row["id"], [])
@@ -250,7 +250,7 @@ def _evaluate_chunk(
         if any(values[f] != row[f] for f in _FLAG_FIELDS):
             if values["risk_tier"] != row["risk_tier"]:
                 counts.tiers_changed += 1
-            identity_updates.append(Identity(id=row["id"], **values))
+            identity_updates.append({"id": row["id"], **values})
     resolved = [
         (pk, key)
         for key, (pk, status, _until) in existing.items()
@@ -276,8 +276,7 @@ def _evaluate_chunk(
             Finding.objects.filter(id__in=to_resolve[start : start + CHUNK]).update(
                 status=FindingStatus.RESOLVED, resolved_at=now
             )
-        if identity_updates:
-            Identity.objects.bulk_update(identity_updates, _FLAG_FIELDS, batch_size=CHUNK)
+        update_rows(Identity, identity_updates, fields=_FLAG_FIELDS)
         audit_record_many(
             [
                 {"verb": verb, "object_type": "inventory.finding", "details": {"findings": items}}
@@ -290,6 +289,14 @@ def _evaluate_chunk(
             ],
             actor="risk engine",
         )
+    from reviews.services.triggers import review_triggers_from_risk  # event-triggered reviews
+
+    was_stale = {r["id"] for r in rows if r["is_stale"]}
+    review_triggers_from_risk(
+        stale_ids=[u["id"] for u in identity_updates if u["is_stale"] and u["id"] not in was_stale],
+        admin_ids=[entry[0] for entry in opened + reopened if entry[1] == "PRIV-001"],
+        now=now,
+    )
 
 
 def _next_status(old: tuple[int, str, datetime | None] | None, now: datetime) -> str:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from inventory.choices import SourceKind
-from inventory.models import Source
+from inventory.choices import RunTrigger, SourceKind
+from inventory.models import DiscoveryRun, Source
 from nhigov.audit import audit_record
 from nhigov.models import User
 
@@ -92,7 +94,13 @@ def source_update(*, source: Source, actor: User | None = None, **changes: Any) 
     before = _source_settings(fresh)
     for key, value in changes.items():
         setattr(fresh, key, value.strip() if isinstance(value, str) else value)
+    if fresh.kind == SourceKind.AWS_ORGANIZATION and not fresh.role_name:
+        from django.conf import settings
+
+        fresh.role_name = settings.NHIGOV_AWS_DEFAULT_ROLE_NAME
     fresh.full_clean()
+    if (fresh.schedule_minutes, fresh.enabled) != (before["schedule_minutes"], before["enabled"]):
+        fresh.next_run_at = _next_run(fresh)
     with transaction.atomic():
         fresh.save()
         audit_record(
@@ -103,3 +111,80 @@ def source_update(*, source: Source, actor: User | None = None, **changes: Any) 
             after=_source_settings(fresh),
         )
     return fresh
+
+
+def _next_run(source: Source) -> datetime | None:
+    """When a changed schedule next runs: a schedule since the last run, at once if overdue."""
+    if not source.schedule_minutes:
+        return None
+    now = timezone.now()
+    if source.last_run_at is None:
+        return now
+    return max(now, source.last_run_at + timedelta(minutes=source.schedule_minutes))
+
+
+def source_test_connection(*, source: Source, actor: User) -> ConnectionTest:
+    """Check that nhigov can read the source: ``sts:GetCallerIdentity`` and one IAM read call.
+
+    An Organization is tested with the credentials nhigov reads its management account with;
+    an account with the role it assumes there. Denials come back as a clear result, not an error.
+    """
+    from inventory.services.discovery import connector_for
+
+    if not actor.can_administer:
+        raise PermissionError("Only a security admin can test a source.")
+    role_name = source.role_name if source.kind == SourceKind.AWS_ACCOUNT else ""
+    account_id = source.account_id
+    try:
+        result = connector_for(source).test_connection(
+            account_id,
+            role_name=role_name,
+            external_id=source.external_id if role_name else "",
+        )
+    except Exception as exc:  # a broken setup (no region, bad endpoint) is a result too
+        result = {
+            "ok": False,
+            "account_id": account_id,
+            "arn": "",
+            "error": {"code": type(exc).__name__, "message": str(exc), "operation": ""},
+        }
+    error = result.get("error") or {}
+    return ConnectionTest(
+        ok=bool(result.get("ok")),
+        account_id=str(result.get("account_id") or ""),
+        arn=str(result.get("arn") or ""),
+        role_name=role_name,
+        error_code=str(error.get("code") or ""),
+        error_message=str(error.get("message") or ""),
+        error_operation=str(error.get("operation") or ""),
+    )
+
+
+@dataclass(frozen=True)
+class ConnectionTest:
+    """The outcome of :func:`source_test_connection`, for the page."""
+
+    ok: bool
+    account_id: str
+    arn: str
+    role_name: str
+    error_code: str = ""
+    error_message: str = ""
+    error_operation: str = ""
+
+    @property
+    def denied(self) -> bool:
+        return self.error_code in {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation"}
+
+
+def source_run_now(*, source: Source, actor: User) -> DiscoveryRun:
+    """Start a discovery of the source now (queued after commit); raises ``DiscoveryBusy``."""
+    from inventory.services.discovery import discovery_start
+    from inventory.tasks import discover_source
+
+    if not actor.can_administer:
+        raise PermissionError("Only a security admin can run a discovery.")
+    with transaction.atomic():
+        run = discovery_start(source=source, trigger=RunTrigger.MANUAL, requested_by=actor)
+        transaction.on_commit(lambda: discover_source.delay(run.pk))
+    return run

@@ -90,6 +90,9 @@ class Command(BaseCommand):
                 self._discover(source)
                 if ensure_leak_report() is not None:
                     self.stdout.write("Imported a sample gitleaks report (see Findings, LEAK-001).")
+                from reviews.demo import ensure_demo_campaign
+
+                ensure_demo_campaign()
             else:
                 self.stdout.write(
                     f"Using the inventory discovered {last.finished_at:%Y-%m-%d %H:%M} UTC "
