@@ -21,6 +21,9 @@ def beat_schedule(
     risk_pass_seconds: int,
     audit_verify_seconds: int = 86400,
     snapshot_seconds: int = 6 * 3600,
+    *,
+    review_tick_seconds: int = 3600,
+    review_schedule_seconds: int = 86400,
 ) -> dict[str, dict[str, object]]:
     """The periodic tasks, each expiring just before its next run so a backlog never piles up."""
     return {
@@ -44,6 +47,17 @@ def beat_schedule(
             "schedule": float(snapshot_seconds),
             "options": {"expires": max(snapshot_seconds - 60, 1)},
         },
+        # Access reviews: scheduled campaigns per tier cadence; reminders, escalation, deadlines.
+        "reviews-scheduled-campaigns": {
+            "task": "reviews.tasks.scheduled_campaigns_launch",
+            "schedule": float(review_schedule_seconds),
+            "options": {"expires": max(review_schedule_seconds - 60, 1)},
+        },
+        "reviews-tick": {
+            "task": "reviews.tasks.review_tick",
+            "schedule": float(review_tick_seconds),
+            "options": {"expires": max(review_tick_seconds - 60, 1)},
+        },
     }
 
 
@@ -56,4 +70,5 @@ def _install_beat_schedule(sender: Celery, **_: object) -> None:
         settings.NHIGOV_RISK_PASS_SECONDS,
         settings.NHIGOV_AUDIT_VERIFY_SECONDS,
         settings.NHIGOV_SNAPSHOT_SECONDS,
+        review_tick_seconds=settings.NHIGOV_REVIEW_TICK_SECONDS,
     )

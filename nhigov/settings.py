@@ -279,6 +279,76 @@ LOGGING = {
 # A machine identity not used for this many days (or never used and this old) is stale.
 NHIGOV_STALE_DAYS = env.int("NHIGOV_STALE_DAYS", default=90)
 
+# --- Access reviews ---------------------------------------------------------------------------
+_REVIEW_TIERS = ("critical", "high", "medium", "low")
+
+
+def _review_cadence(raw: str) -> dict[str, int]:
+    """``90`` (every tier quarterly) or ``critical=30,high=90,medium=180,low=180``."""
+    raw = raw.strip()
+    if raw.isdigit():
+        days = {tier: int(raw) for tier in _REVIEW_TIERS}
+    else:
+        days = {}
+        for part in filter(None, (p.strip() for p in raw.split(","))):
+            tier, _, value = part.partition("=")
+            if tier.strip() not in _REVIEW_TIERS or not value.strip().isdigit():
+                raise ImproperlyConfigured(
+                    f"NHIGOV_REVIEW_CADENCE_DAYS: {part!r} is not TIER=DAYS with a tier among "
+                    f"{', '.join(_REVIEW_TIERS)}."
+                )
+            days[tier.strip()] = int(value)
+        missing = [t for t in _REVIEW_TIERS if t not in days]
+        if missing:
+            raise ImproperlyConfigured(
+                f"NHIGOV_REVIEW_CADENCE_DAYS must give every tier; missing {', '.join(missing)}."
+            )
+    if not all(7 <= d <= 366 for d in days.values()):
+        raise ImproperlyConfigured("NHIGOV_REVIEW_CADENCE_DAYS: each cadence is 7-366 days.")
+    return days
+
+
+def _positive_days(name: str, default: str) -> list[int]:
+    values = env.list(name, default=default.split(","))
+    try:
+        days = sorted({int(v) for v in values}, reverse=True)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be whole numbers of days, e.g. 7,3,1.") from None
+    if any(d < 1 for d in days):
+        raise ImproperlyConfigured(f"{name}: every value must be at least 1 day.")
+    return days
+
+
+# How often each risk tier is reviewed by the scheduled campaigns (quarterly by default;
+# inventory.risk.tiers.REVIEW_CADENCE_DAYS is the risk-based alternative).
+NHIGOV_REVIEW_CADENCE_DAYS = _review_cadence(env.str("NHIGOV_REVIEW_CADENCE_DAYS", default="90"))
+NHIGOV_REVIEW_DUE_DAYS = env.int("NHIGOV_REVIEW_DUE_DAYS", default=14)
+# Days after the deadline before the no-response policy applies (escalation happens in them).
+NHIGOV_REVIEW_GRACE_DAYS = env.int("NHIGOV_REVIEW_GRACE_DAYS", default=7)
+NHIGOV_REVIEW_REMINDER_DAYS = _positive_days("NHIGOV_REVIEW_REMINDER_DAYS", "7,3,1")
+# Overdue this many days: to the team manager; twice as many: to security.
+NHIGOV_REVIEW_ESCALATE_AFTER_DAYS = env.int("NHIGOV_REVIEW_ESCALATE_AFTER_DAYS", default=2)
+NHIGOV_REVIEW_NO_RESPONSE_POLICY = env.str(
+    "NHIGOV_REVIEW_NO_RESPONSE_POLICY", default="recommendation"
+)
+if NHIGOV_REVIEW_NO_RESPONSE_POLICY not in {"keep", "deprovision", "recommendation"}:
+    raise ImproperlyConfigured(
+        "NHIGOV_REVIEW_NO_RESPONSE_POLICY must be keep, deprovision or recommendation."
+    )
+NHIGOV_REVIEW_JUSTIFICATION_MIN_CHARS = env.int("NHIGOV_REVIEW_JUSTIFICATION_MIN_CHARS", default=10)
+# An owner keeping an identity they use themselves: a reason this long, or a second reviewer.
+NHIGOV_REVIEW_SELF_REVIEW_MIN_CHARS = env.int("NHIGOV_REVIEW_SELF_REVIEW_MIN_CHARS", default=40)
+NHIGOV_REVIEW_BULK_KEEP_MAX_IDLE_DAYS = env.int("NHIGOV_REVIEW_BULK_KEEP_MAX_IDLE_DAYS", default=30)
+NHIGOV_REVIEW_EVENT_DUE_DAYS = env.int("NHIGOV_REVIEW_EVENT_DUE_DAYS", default=7)
+NHIGOV_REVIEW_EVENT_TRIGGERS = env.bool("NHIGOV_REVIEW_EVENT_TRIGGERS", default=True)
+NHIGOV_REVIEW_REMEDIATION_DAYS = env.int("NHIGOV_REVIEW_REMEDIATION_DAYS", default=14)
+NHIGOV_REVIEW_TICK_SECONDS = env.int("NHIGOV_REVIEW_TICK_SECONDS", default=3600)
+# Absolute links in e-mails.
+NHIGOV_BASE_URL = env.str("NHIGOV_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
+for _name in ("NHIGOV_REVIEW_DUE_DAYS", "NHIGOV_REVIEW_ESCALATE_AFTER_DAYS"):
+    if globals()[_name] < 1:
+        raise ImproperlyConfigured(f"{_name} must be at least 1.")
+
 if TESTING:
     # Fast hashing for the suite only; production keeps Django's default (PBKDF2).
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

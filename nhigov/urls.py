@@ -10,6 +10,8 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("healthz", views.healthz, name="healthz"),
     path("inventory/", include("inventory.urls")),
+    path("reviews/", include("reviews.urls")),
+    path("api/reviews/", include("reviews.api.urls")),
     path("api/", include("inventory.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("audit/", audit_views.audit_log, name="audit-log"),

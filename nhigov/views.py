@@ -63,11 +63,17 @@ class LoginView(auth_views.LoginView):
     template_name = "registration/login.html"
     redirect_authenticated_user = True
 
+    def get_default_redirect_url(self) -> str:
+        return reverse("home")  # then to the page of the person's role
+
 
 def home(request: HttpRequest) -> HttpResponseRedirect:
+    """The security team and auditors start on the dashboard, owners on their identities."""
     if not request.user.is_authenticated:
         return redirect("login")
-    return redirect(reverse("inventory:identity-list"))
+    if getattr(request.user, "sees_all_identities", False):
+        return redirect(reverse("inventory:dashboard"))
+    return redirect(reverse("inventory:my-identities"))
 
 
 @never_cache
