@@ -497,7 +497,7 @@ def main() -> int:
     from inventory.models import Credential, Identity
 
     existing = Identity.objects.count()
-    generate_note = "earlier run (data kept)"
+    generate_note = "an earlier run (data kept; `--regenerate` times it)"
     if args.regenerate or existing != args.identities:
         print(f"Generating {args.identities:,} identities in SQL...", flush=True)
         timings = generate(args.identities)
