@@ -788,6 +788,7 @@ class Bench:
             "machine)"
         )
         verdict_lines = self.verdict_lines(ratio, verdict)
+        quiet = f" --quiet-load {self.args.quiet_load:g}" if self.args.quiet_load else ""
         lines = [
             SECTION,
             "",
@@ -816,7 +817,7 @@ class Bench:
             "on average, so rows/s is lower than with narrow rows.",
             "",
             "Reproduce: `make bench`, or `.venv/bin/python bench/reconcile_bench.py "
-            f"--identities {n} --repeat {self.args.repeat} --write-docs` (scratch database "
+            f"--identities {n} --repeat {self.args.repeat}{quiet} --write-docs` (scratch database "
             "`nhigov_bench` on 127.0.0.1:5432, created if missing; see bench/README.md).",
             "",
         ]
