@@ -176,14 +176,16 @@ class IdentityFilterSet(django_filters.FilterSet):
 class FindingFilterSet(django_filters.FilterSet):
     """Filters of the findings list and ``/api/findings/``."""
 
-    rule = django_filters.MultipleChoiceFilter(field_name="rule_id", choices=[], label="Rule")
-    severity = django_filters.MultipleChoiceFilter(choices=Severity.choices)
-    status = django_filters.MultipleChoiceFilter(choices=FindingStatus.choices)
+    rule = django_filters.MultipleChoiceFilter(
+        field_name="rule_id", choices=[], label="Rule", distinct=False
+    )
+    severity = django_filters.MultipleChoiceFilter(choices=Severity.choices, distinct=False)
+    status = django_filters.MultipleChoiceFilter(choices=FindingStatus.choices, distinct=False)
     account = django_filters.CharFilter(
         field_name="identity__account__account_id", label="Account id"
     )
     kind = django_filters.MultipleChoiceFilter(
-        field_name="identity__kind", choices=IdentityKind.choices, label="Kind"
+        field_name="identity__kind", choices=IdentityKind.choices, label="Kind", distinct=False
     )
     owner = django_filters.CharFilter(method="filter_owner", label="Owner (e-mail or username)")
     q = django_filters.CharFilter(method="search", label="Search")

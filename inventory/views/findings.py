@@ -10,10 +10,9 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from inventory.choices import FindingStatus
@@ -29,6 +28,7 @@ from inventory.services.findings import (
 )
 from inventory.services.leaks import LeakReportError, leaks_import
 from nhigov.permissions import current_user
+from nhigov.redirects import redirect_back
 
 PAGE_SIZE = 50
 
@@ -105,15 +105,6 @@ def rule_detail(request: HttpRequest, rule_id: str) -> HttpResponse:
     )
 
 
-def _back(request: HttpRequest, fallback: str) -> HttpResponseRedirect:
-    target = request.POST.get("next") or request.META.get("HTTP_REFERER", "")
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return HttpResponseRedirect(target)
-    return HttpResponseRedirect(fallback)
-
-
 @login_required
 @require_POST
 def finding_suppress_view(request: HttpRequest, pk: int) -> HttpResponse:
@@ -137,7 +128,7 @@ def finding_suppress_view(request: HttpRequest, pk: int) -> HttpResponse:
         )
     else:
         messages.success(request, f"{finding.rule_id} suppressed.")
-    return _back(
+    return redirect_back(
         request, reverse("inventory:identity-detail", args=[finding.identity_id]) + "#findings"
     )
 
@@ -154,7 +145,7 @@ def finding_unsuppress_view(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, str(exc))
     else:
         messages.success(request, f"{finding.rule_id} is open again.")
-    return _back(
+    return redirect_back(
         request, reverse("inventory:identity-detail", args=[finding.identity_id]) + "#findings"
     )
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponseRedirect
+from django.http import HttpRequest
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 
 from nhigov.models import User
 from reviews.choices import CampaignStatus, ItemStatus
@@ -26,16 +25,6 @@ EDITABLE = {
 def is_htmx(request: HttpRequest) -> bool:
     htmx = getattr(request, "htmx", None)
     return bool(htmx) and not getattr(htmx, "history_restore_request", False)
-
-
-def back(request: HttpRequest, fallback: str) -> HttpResponseRedirect:
-    """Where the form came from (same host only), else ``fallback``."""
-    target = request.POST.get("next") or request.META.get("HTTP_REFERER", "")
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return HttpResponseRedirect(target)
-    return HttpResponseRedirect(fallback)
 
 
 def security_only(user: User) -> None:

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 from inventory.models import Team
 from nhigov.models import AuditEvent, User
 from nhigov.permissions import current_user
+from nhigov.redirects import redirect_back as back
 from reviews.choices import CampaignStatus, ItemStatus
 from reviews.filtersets import ReviewItemFilterSet
 from reviews.forms import ConfirmForm, DecisionForm, HandoverAnswerForm, RerouteForm, first_error
@@ -46,7 +47,7 @@ from reviews.services.handovers import (
 )
 from reviews.services.population import snapshot_verify
 from reviews.states import NotAllowed, ReviewError
-from reviews.views.common import annotate_rights, back, is_htmx
+from reviews.views.common import annotate_rights, is_htmx
 
 PAGE_SIZE = 50
 VIEWS = ("pending", "decided", "all")
