@@ -38,6 +38,9 @@ class Finding(models.Model):
     )
     suppressed_at = models.DateTimeField(null=True, blank=True)
     suppressed_until = models.DateTimeField(null=True, blank=True)
+    # Digest of severity, message and evidence as last written: a pass rewrites only findings whose
+    # content changed and merely moves ``last_seen_at`` on the rest.
+    digest = models.CharField(max_length=32, blank=True, default="", editable=False)
 
     class Meta:
         ordering = ["-last_seen_at", "id"]

@@ -1025,6 +1025,17 @@ def evaluate(view: IdentityView, ctx: RuleContext) -> list[FindingResult]:
     return out
 
 
+def evaluate_with_privilege(
+    view: IdentityView, ctx: RuleContext
+) -> tuple[list[FindingResult], bool]:
+    """:func:`evaluate` and :func:`is_privileged` from one analysis of the view's policies."""
+    p = _prepare(view, ctx)
+    out: list[FindingResult] = []
+    for check in _CHECKS_BY_KIND.get(view.kind, ()):
+        out.extend(check(p))
+    return out, view.kind == ROOT or p.privileges.privileged
+
+
 def is_privileged(view: IdentityView) -> bool:
     """Root, or PRIV-001, PRIV-002 or PRIV-003 would fire on the view's policies."""
     return view.kind == ROOT or analyze_policies(view.policies).privileged
@@ -1042,6 +1053,5 @@ class Assessment:
 def assess(view: IdentityView, ctx: RuleContext) -> Assessment:
     """:func:`evaluate` plus privilege and :func:`inventory.risk.tiers.risk_tier` (all findings
     counted; a caller honouring suppressions should call ``risk_tier`` on the open ones)."""
-    findings = evaluate(view, ctx)
-    privileged = is_privileged(view)
+    findings, privileged = evaluate_with_privilege(view, ctx)
     return Assessment(findings, privileged, risk_tier(findings, privileged=privileged))

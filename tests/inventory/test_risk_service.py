@@ -178,3 +178,72 @@ def test_discovery_evaluates_what_it_touched(fake_connector) -> None:  # type: i
     discovery_execute(discovery_start(source=source).pk, inline=True)
     assert "ROLE-001" in open_rules("idle")
     assert RiskPass.objects.filter(full=False).count() == 1
+
+
+def test_a_pass_rewrites_only_findings_whose_content_changed(account: Account) -> None:
+    load(account, role("idle", used=None, created=300))
+    risk_evaluate(now=NOW)
+    finding = Finding.objects.get(identity__name="idle", rule_id="ROLE-001")
+    assert finding.digest
+    # Altered behind the engine's back but with the digest left as is: an unchanged finding is
+    # only touched, so the alteration survives the pass...
+    Finding.objects.filter(pk=finding.pk).update(evidence={"marker": True})
+    risk_evaluate(now=NOW + timedelta(hours=1))
+    finding.refresh_from_db()
+    assert finding.evidence == {"marker": True}
+    assert finding.last_seen_at == NOW + timedelta(hours=1)
+    # ... and a finding whose digest differs is written again in full.
+    Finding.objects.filter(pk=finding.pk).update(digest="")
+    risk_evaluate(now=NOW + timedelta(hours=2))
+    finding.refresh_from_db()
+    assert finding.evidence != {"marker": True} and finding.digest
+
+
+def test_an_incremental_pass_moves_last_seen_of_unchanged_findings(account: Account) -> None:
+    load(account, role("idle", used=None, created=300), role("other", used=None, created=300))
+    risk_evaluate(now=NOW)
+    idle = Identity.objects.get(name="idle")
+    later = NOW + timedelta(hours=3)
+    risk_evaluate(identity_ids=[idle.pk], now=later)
+    seen = dict(
+        Finding.objects.filter(rule_id="ROLE-001").values_list("identity__name", "last_seen_at")
+    )
+    assert seen == {"idle": later, "other": NOW}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_full_pass_pipelines_writes_on_postgresql(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from django.db import connection
+
+    from inventory.services import risk
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the writer thread is used on PostgreSQL only")
+    account = Account.objects.create(account_id=ACCOUNT, name="prod")
+    load(account, *(role(f"idle-{n}", used=None, created=300) for n in range(7)))
+    monkeypatch.setattr(risk, "CHUNK", 2)
+    threads: set[str] = set()
+    write = risk._write_chunk
+
+    def spy(*args, **kwargs):  # type: ignore[no-untyped-def]
+        import threading
+
+        threads.add(threading.current_thread().name)
+        return write(*args, **kwargs)
+
+    monkeypatch.setattr(risk, "_write_chunk", spy)
+    result = risk_evaluate(now=NOW)
+    assert all(name.startswith("risk-writer") for name in threads) and threads
+    assert result.identities == 7 and result.error == ""
+    assert Finding.objects.filter(rule_id="ROLE-001", status=FindingStatus.OPEN).count() == 7
+
+    def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(risk, "_write_chunk", broken)
+    with pytest.raises(RuntimeError, match="disk full"):
+        risk_evaluate(now=NOW + timedelta(days=1))
+    failed = RiskPass.objects.order_by("-id").first()
+    assert failed is not None and "disk full" in failed.error
