@@ -3,20 +3,25 @@
     .venv/bin/python bench/risk_bench.py [--identities 100000] [--profile] [--write-docs]
 
 Loads N synthetic identities (bench/synthetic.py) into a scratch PostgreSQL database with the
-real reconcile, then times ``risk_evaluate()`` twice: the first pass (every finding new) and a
-second pass (nothing changes: findings' last-seen moves, nothing opens or resolves). Target
-(issue 4): a full evaluation of 100k identities under 30 s on the 2-core machine.
+real reconcile, then times full passes as the beat runs them: ``risk_full_pass_start()`` splits
+the identities into id-range slices and each slice is evaluated by ``risk_evaluate_slice()`` in
+its own process (what two Celery worker processes do). First pass: every finding new; second
+pass: nothing changes (findings' last-seen moves, nothing opens or resolves); then the same
+second pass in one process (``risk_evaluate()``) for reference. Target (issue 4): a full
+evaluation of 100k identities under 30 s on the 2-core machine.
 """
 
 from __future__ import annotations
 
 import argparse
 import cProfile
+import multiprocessing
 import pstats
 import sys
 import time
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -46,10 +51,34 @@ def write_docs(section: str) -> None:
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/nhigov_bench_risk"
 
 
+def _evaluate_slice(args: tuple[int, int, int | None]) -> None:
+    from inventory.services.risk import risk_evaluate_slice
+
+    risk_evaluate_slice(*args)
+
+
+def sliced_pass(now: Any, slices: int) -> Any:
+    """A full pass as the beat runs it: sliced, each slice in its own (forked) process."""
+    from django.db import connections
+
+    from inventory.models import RiskPass
+    from inventory.services.risk import risk_full_pass_start
+
+    queued: list[tuple[int, int, int | None]] = []
+    record = risk_full_pass_start(
+        dispatch=lambda *slice_args: queued.append(slice_args), slices=slices, now=now
+    )
+    connections.close_all()  # the children open their own
+    with multiprocessing.get_context("fork").Pool(len(queued)) as pool:
+        pool.map(_evaluate_slice, queued)
+    return RiskPass.objects.get(pk=record.pk)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--identities", type=int, default=100_000)
     parser.add_argument("--database-url", default=DEFAULT_URL)
+    parser.add_argument("--slices", type=int, default=2, help="worker processes (default 2)")
     parser.add_argument("--profile", action="store_true", help="print the top of a cProfile")
     parser.add_argument("--write-docs", action="store_true")
     args = parser.parse_args(argv)
@@ -88,16 +117,20 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     if profiler:
         profiler.enable()
-    first = risk_evaluate(now=now)
+    first = sliced_pass(now, args.slices)
     if profiler:
         profiler.disable()
     first_seconds = time.perf_counter() - started
     started = time.perf_counter()
-    second = risk_evaluate(now=now + timedelta(hours=6))
+    second = sliced_pass(now + timedelta(hours=6), args.slices)
     second_seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    single = risk_evaluate(now=now + timedelta(hours=12))
+    single_seconds = time.perf_counter() - started
     findings = Finding.objects.count()
     rate = args.identities / first_seconds
-    verdict = "PASS" if first_seconds < 30 * args.identities / 100_000 else "FAIL"
+    slowest = max(first_seconds, second_seconds)
+    verdict = "PASS" if slowest < 30 * args.identities / 100_000 else "FAIL"
     table = [
         "| pass | seconds | identities/s | opened | resolved |",
         "|---|---:|---:|---:|---:|",
@@ -105,6 +138,8 @@ def main(argv: list[str] | None = None) -> int:
         f"{first.resolved:,} |",
         f"| second (no change) | {second_seconds:.1f} | {args.identities / second_seconds:,.0f} | "
         f"{second.opened:,} | {second.resolved:,} |",
+        f"| second, in one process (reference) | {single_seconds:.1f} | "
+        f"{args.identities / single_seconds:,.0f} | {single.opened:,} | {single.resolved:,} |",
     ]
     print(f"loaded {args.identities:,} identities in {loaded:.1f}s; {findings:,} findings")
     print("\n".join(table))
@@ -118,8 +153,11 @@ def main(argv: list[str] | None = None) -> int:
                     SECTION,
                     "",
                     f"Measured by `bench/risk_bench.py`: {args.identities:,} synthetic identities "
-                    f"(bench/synthetic.py) reconciled into PostgreSQL, then a full "
-                    f"`risk_evaluate()` pass; {findings:,} findings.",
+                    f"(bench/synthetic.py) reconciled into PostgreSQL, then full passes as the "
+                    f"beat runs them: split into {args.slices} id-range slices, each evaluated "
+                    f"in its own process (two Celery worker processes); {findings:,} findings. "
+                    "Each process overlaps its database writes with the next chunk's evaluation "
+                    "(writer thread).",
                     "",
                     *table,
                     "",

@@ -32,12 +32,25 @@ def discover_due_sources() -> list[int]:
     return discovery.discover_due_sources(dispatch=discover_source.delay)
 
 
-@shared_task(acks_late=True, time_limit=3600, soft_time_limit=3300)
+@shared_task(acks_late=True, time_limit=600, soft_time_limit=540)
 def risk_full_pass() -> int:
-    """Beat: re-evaluate every identity (time-based rules, suppressions that expired)."""
-    from inventory.services.risk import risk_evaluate
+    """Beat: re-evaluate every identity (time-based rules, suppressions that expired), split
+    into id-range slices that the workers evaluate in parallel."""
+    from inventory.services.risk import risk_full_pass_start
 
-    return risk_evaluate().pk
+    return risk_full_pass_start(dispatch=_queue_risk_slice).pk
+
+
+def _queue_risk_slice(pass_id: int, first_id: int, last_id: int | None) -> None:
+    risk_evaluate_slice.delay(pass_id, first_id, last_id)
+
+
+@shared_task(acks_late=True, time_limit=3600, soft_time_limit=3300)
+def risk_evaluate_slice(pass_id: int, first_id: int, last_id: int | None) -> int:
+    """One slice of a full risk pass (the last slice to finish closes the pass)."""
+    from inventory.services.risk import risk_evaluate_slice as evaluate_slice
+
+    return evaluate_slice(pass_id, first_id, last_id).pk
 
 
 @shared_task(ignore_result=True, time_limit=1800, soft_time_limit=1700)

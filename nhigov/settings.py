@@ -129,6 +129,9 @@ CELERY_TIMEZONE = "UTC"
 NHIGOV_DISCOVERY_TICK_SECONDS = env.int("NHIGOV_DISCOVERY_TICK_SECONDS", default=300)
 # How often the risk engine re-evaluates every identity (time-based rules, expired suppressions).
 NHIGOV_RISK_PASS_SECONDS = env.int("NHIGOV_RISK_PASS_SECONDS", default=6 * 3600)
+# A full pass is split into this many id-range slices, one Celery task each (set it to the
+# number of worker processes that may run them at once); small estates use one slice.
+NHIGOV_RISK_SLICES = env.int("NHIGOV_RISK_SLICES", default=2)
 # How often the audit chain is recomputed end to end (an e-mail to security admins if broken).
 NHIGOV_AUDIT_VERIFY_SECONDS = env.int("NHIGOV_AUDIT_VERIFY_SECONDS", default=86400)
 # How often the dashboard's snapshot of the key counts is refreshed (one row kept per day).

@@ -72,6 +72,10 @@ class RiskPass(models.Model):
     reopened = models.PositiveIntegerField(default=0)
     tiers_changed = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True)
+    # A full pass split into id-range slices evaluated in parallel (one Celery task each); the
+    # last slice to finish sets ``finished_at``.
+    slices = models.PositiveSmallIntegerField(default=1)
+    slices_done = models.JSONField(default=list, blank=True)  # first id of each finished slice
 
     class Meta:
         ordering = ["-started_at", "-id"]

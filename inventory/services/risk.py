@@ -9,10 +9,11 @@ Incremental after each discovery (the identities it touched), full on a schedule
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -132,23 +133,13 @@ def risk_evaluate(
     now: datetime | None = None,
     run: DiscoveryRun | None = None,
 ) -> RiskPass:
-    """Evaluate the given identities (all of them when ``identity_ids`` is None)."""
+    """Evaluate the given identities (all of them when ``identity_ids`` is None), in this
+    process. The periodic full pass is split over workers instead: :func:`risk_full_pass_start`."""
     now = now or timezone.now()
-    full = identity_ids is None
-    record = RiskPass.objects.create(full=full, run=run, started_at=now)
+    record = RiskPass.objects.create(full=identity_ids is None, run=run, started_at=now)
     counts = PassCounts()
-    context = rule_context(now)
-    stale_after = timedelta(days=settings.NHIGOV_STALE_DAYS)
     try:
-        chunks = _chunks(identity_ids)
-        if connection.vendor == "postgresql" and not connection.in_atomic_block:
-            _run_pipelined(chunks, context=context, stale_after=stale_after, counts=counts)
-        else:
-            for chunk in chunks:
-                writes = _assess_chunk(
-                    chunk, context=context, stale_after=stale_after, counts=counts
-                )
-                _write_chunk(writes, now=now)
+        _run(_chunks(identity_ids), now=now, counts=counts)
     except Exception as exc:
         RiskPass.objects.filter(pk=record.pk).update(
             finished_at=timezone.now(), error=f"{type(exc).__name__}: {exc}", **vars(counts)
@@ -157,6 +148,79 @@ def risk_evaluate(
     RiskPass.objects.filter(pk=record.pk).update(finished_at=timezone.now(), **vars(counts))
     record.refresh_from_db()
     return record
+
+
+def risk_full_pass_start(
+    *,
+    dispatch: Callable[[int, int, int | None], object],
+    slices: int | None = None,
+    now: datetime | None = None,
+) -> RiskPass:
+    """Start a full pass split into id ranges of about equal size, one per worker.
+
+    ``dispatch(pass_id, first_id, last_id)`` queues one slice (``last_id`` None: no upper
+    bound, so identities discovered meanwhile are included); each is evaluated by
+    :func:`risk_evaluate_slice`, the last to finish closes the pass. Estates smaller than two
+    chunks per slice get one slice.
+    """
+    now = now or timezone.now()
+    wanted = max(1, slices if slices is not None else settings.NHIGOV_RISK_SLICES)
+    total = Identity.objects.count()
+    wanted = max(1, min(wanted, total // (2 * CHUNK)))
+    starts = [0]
+    for k in range(1, wanted):
+        start = Identity.objects.order_by("id").values_list("id", flat=True)[k * total // wanted]
+        if start > starts[-1]:
+            starts.append(start)
+    bounds = [
+        (first, starts[i + 1] - 1 if i + 1 < len(starts) else None)
+        for i, first in enumerate(starts)
+    ]
+    record = RiskPass.objects.create(full=True, started_at=now, slices=len(bounds))
+    for first, last in bounds:
+        transaction.on_commit(functools.partial(dispatch, record.pk, first, last))
+    return record
+
+
+def risk_evaluate_slice(pass_id: int, first_id: int, last_id: int | None) -> RiskPass:
+    """Evaluate the identities with ids in [first_id, last_id] for a sliced full pass.
+
+    Safe to run twice: a slice already counted is evaluated again (idempotent) but not counted.
+    """
+    record = RiskPass.objects.get(pk=pass_id)
+    counts = PassCounts()
+    error = ""
+    try:
+        _run(
+            _chunks(None, first_id=first_id, last_id=last_id), now=record.started_at, counts=counts
+        )
+    except Exception as exc:
+        error = f"{type(exc).__name__}: {exc}"
+        raise
+    finally:
+        with transaction.atomic():
+            record = RiskPass.objects.select_for_update().get(pk=pass_id)
+            if first_id not in record.slices_done:
+                for name, value in vars(counts).items():
+                    setattr(record, name, getattr(record, name) + value)
+                record.slices_done = [*record.slices_done, first_id]
+                if error:
+                    record.error = f"{record.error}\n{error}".strip()
+                if len(record.slices_done) >= record.slices:
+                    record.finished_at = timezone.now()
+                record.save()
+    return record
+
+
+def _run(chunks: Iterable[_Chunk], *, now: datetime, counts: PassCounts) -> None:
+    context = rule_context(now)
+    stale_after = timedelta(days=settings.NHIGOV_STALE_DAYS)
+    if connection.vendor == "postgresql" and not connection.in_atomic_block:
+        _run_pipelined(chunks, context=context, stale_after=stale_after, counts=counts)
+        return
+    for chunk in chunks:
+        writes = _assess_chunk(chunk, context=context, stale_after=stale_after, counts=counts)
+        _write_chunk(writes, now=now)
 
 
 def _run_pipelined(
@@ -197,21 +261,23 @@ class _Chunk(NamedTuple):
         return {f"{column}__in": self.ids}
 
 
-def _chunks(identity_ids: Iterable[int] | None) -> Iterator[_Chunk]:
+def _chunks(
+    identity_ids: Iterable[int] | None, *, first_id: int = 0, last_id: int | None = None
+) -> Iterator[_Chunk]:
+    """The given ids in chunks; or every identity with an id in [first_id, last_id]."""
     if identity_ids is not None:
         ids = sorted(set(identity_ids))
         for start in range(0, len(ids), CHUNK):
             yield _Chunk(ids[start : start + CHUNK], whole_range=False)
         return
-    last = 0
+    scope = Identity.objects.all() if last_id is None else Identity.objects.filter(id__lte=last_id)
+    after = first_id - 1
     while True:
-        ids = list(
-            Identity.objects.filter(id__gt=last).order_by("id").values_list("id", flat=True)[:CHUNK]
-        )
+        ids = list(scope.filter(id__gt=after).order_by("id").values_list("id", flat=True)[:CHUNK])
         if not ids:
             return
         yield _Chunk(ids, whole_range=True)
-        last = ids[-1]
+        after = ids[-1]
 
 
 def _credential_views(chunk: _Chunk) -> dict[int, list[CredentialView]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
@@ -247,3 +248,70 @@ def test_full_pass_pipelines_writes_on_postgresql(
         risk_evaluate(now=NOW + timedelta(days=1))
     failed = RiskPass.objects.order_by("-id").first()
     assert failed is not None and "disk full" in failed.error
+
+
+def test_a_full_pass_split_into_slices_covers_everyone_once(
+    account: Account, monkeypatch: pytest.MonkeyPatch, django_capture_on_commit_callbacks: Any
+) -> None:
+    from inventory.services import risk
+
+    load(account, *(role(f"idle-{n:02}", used=None, created=300) for n in range(13)))
+    monkeypatch.setattr(risk, "CHUNK", 2)
+    queued: list[tuple[int, int, int | None]] = []
+    with django_capture_on_commit_callbacks(execute=True):
+        record = risk.risk_full_pass_start(
+            dispatch=lambda *args: queued.append(args), slices=3, now=NOW
+        )
+    assert record.slices == 3 and len(queued) == 3 and queued[-1][2] is None
+    ids = sorted(Identity.objects.values_list("id", flat=True))
+    covered = [i for i in ids for _p, first, last in queued if first <= i <= (last or i)]
+    assert covered == ids  # every identity in exactly one slice
+    for args in queued[:2]:
+        risk.risk_evaluate_slice(*args)
+    risk.risk_evaluate_slice(*queued[0])  # a redelivered slice is not counted twice
+    record.refresh_from_db()
+    assert record.finished_at is None and len(record.slices_done) == 2
+    risk.risk_evaluate_slice(*queued[2])
+    record.refresh_from_db()
+    assert record.finished_at is not None and record.identities == 13
+    assert record.opened == Finding.objects.count() > 0
+    assert Finding.objects.filter(rule_id="ROLE-001").count() == 13
+    assert set(Finding.objects.values_list("first_seen_at", flat=True)) == {NOW}
+
+
+def test_a_failing_slice_is_recorded_and_the_pass_still_closes(
+    account: Account, monkeypatch: pytest.MonkeyPatch, django_capture_on_commit_callbacks: Any
+) -> None:
+    from inventory.services import risk
+
+    load(account, *(role(f"idle-{n:02}", used=None, created=300) for n in range(8)))
+    monkeypatch.setattr(risk, "CHUNK", 2)
+    queued: list[tuple[int, int, int | None]] = []
+    with django_capture_on_commit_callbacks(execute=True):
+        record = risk.risk_full_pass_start(
+            dispatch=lambda *args: queued.append(args), slices=2, now=NOW
+        )
+    risk.risk_evaluate_slice(*queued[0])
+
+    def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(risk, "_write_chunk", broken)
+    with pytest.raises(RuntimeError):
+        risk.risk_evaluate_slice(*queued[1])
+    record.refresh_from_db()
+    assert record.finished_at is not None and "database went away" in record.error
+    # The first slice (4) and the chunk the failed slice evaluated before its write failed (2).
+    assert record.identities == 6
+
+
+def test_small_estates_get_one_slice(
+    account: Account, django_capture_on_commit_callbacks: Any
+) -> None:
+    from inventory.services import risk
+
+    load(account, role("idle", used=None, created=300))
+    queued: list[tuple[int, int, int | None]] = []
+    with django_capture_on_commit_callbacks(execute=True):
+        record = risk.risk_full_pass_start(dispatch=lambda *args: queued.append(args), slices=4)
+    assert record.slices == 1 and queued == [(record.pk, 0, None)]
