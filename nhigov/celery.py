@@ -58,6 +58,12 @@ def beat_schedule(
             "schedule": float(review_tick_seconds),
             "options": {"expires": max(review_tick_seconds - 60, 1)},
         },
+        # Review exceptions (keeps with an end date) that ended: excepted -> active.
+        "reviews-exceptions-expire": {
+            "task": "reviews.tasks.review_exceptions_expire",
+            "schedule": float(review_tick_seconds),
+            "options": {"expires": max(review_tick_seconds - 60, 1)},
+        },
     }
 
 

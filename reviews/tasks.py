@@ -21,6 +21,14 @@ def review_tick() -> dict[str, int]:
     return tick()
 
 
+@shared_task(ignore_result=True, time_limit=1800, soft_time_limit=1700)
+def review_exceptions_expire() -> int:
+    """Beat (hourly): identities whose review exception ended leave ``excepted``."""
+    from reviews.services.exceptions import exceptions_expire
+
+    return exceptions_expire()
+
+
 @shared_task(
     ignore_result=True,
     time_limit=600,

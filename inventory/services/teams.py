@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.db import IntegrityError, transaction
 
-from inventory.models import Team
+from inventory.models import Identity, Team
 from nhigov.audit import audit_record
 from nhigov.models import User
 
@@ -97,16 +97,30 @@ def team_member_add(*, team: Team, person: User, actor: User) -> bool:
 
 
 def team_member_remove(*, team: Team, person: User, actor: User) -> bool:
-    """Remove a person; returns False if they were not a member."""
+    """Remove a person; returns False if they were not a member.
+
+    The identities they own on this team's behalf get a one-item review ("owner moved team"),
+    queued after the commit, like a deactivation's.
+    """
     _check_actor(actor)
     with transaction.atomic():
         if not team.members.filter(pk=person.pk).exists():
             return False
         team.members.remove(person)
+        owned = list(
+            Identity.objects.filter(owner=person, owner_team=team).values_list("id", flat=True)
+        )
         audit_record(
             verb="team.member_removed",
             actor=actor,
             obj=team,
-            details={"user_id": person.pk, "user": person.get_username()},
+            details={
+                "user_id": person.pk,
+                "user": person.get_username(),
+                "identities_owned_for_team": len(owned),
+            },
         )
+        from reviews.services.triggers import review_trigger_later  # one-item reviews (reviews)
+
+        review_trigger_later(identity_ids=owned, reason="owner_moved_team")
     return True

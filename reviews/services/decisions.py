@@ -22,7 +22,8 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from inventory.models import Team
+from inventory.choices import LifecycleState
+from inventory.models import Identity, Team
 from nhigov.audit import audit_record, audit_record_many
 from nhigov.models import User
 from reviews.choices import (
@@ -32,6 +33,7 @@ from reviews.choices import (
     Outcome,
 )
 from reviews.models import Campaign, ReviewDecision, ReviewerSignOff, ReviewItem
+from reviews.services.exceptions import exception_sync
 from reviews.services.remediation import remediation_cancel_open, remediation_request_create
 from reviews.states import (
     ConcurrentChange,
@@ -144,6 +146,11 @@ def _validate_keep(
             raise ReviewError("The exception must end in the future.")
         if exception_until > today + timedelta(days=366):
             raise ReviewError("An exception lasts at most a year: review it again by then.")
+        if len(justification) < minimum:
+            raise ReviewError(
+                f"An exception is documented: give the reason (at least {minimum} characters) "
+                "with its end date."
+            )
     owner = (item.snapshot.get("owner") or {}).get("user_id")
     if item.self_review and owner == actor.pk:
         return len(justification) < settings.NHIGOV_REVIEW_SELF_REVIEW_MIN_CHARS
@@ -228,6 +235,8 @@ def item_decide(
         item.decision = decision
         if outcome == Outcome.DEPROVISION:
             remediation_request_create(item=item, decision=decision, actor=actor, now=now)
+        else:  # a keep with an end date is an exception; a changed one may end it
+            exception_sync(identity_id=item.identity_id, actor=actor, now=now)
         audit_record(
             verb="review.decision_changed" if previous else "review.decided",
             actor=actor,
@@ -353,6 +362,12 @@ def items_bulk_keep(
         if lost:
             ReviewDecision.objects.filter(pk__in=lost).delete()
         audit_record_many(audit, actor=actor)
+        # A keep without an end date ends an earlier exception (rare for low-risk items).
+        kept_identities = [i.identity_id for i in chosen if i.pk in set(result.kept)]
+        for identity_id in Identity.objects.filter(
+            pk__in=kept_identities, lifecycle_state=LifecycleState.EXCEPTED
+        ).values_list("pk", flat=True):
+            exception_sync(identity_id=identity_id, actor=actor, now=now)
     return result
 
 
@@ -394,6 +409,7 @@ def self_review_confirm(
             item_transition(
                 item, ItemStatus.PENDING, decision=None, decided_at=None, locked_at=None
             )
+            exception_sync(identity_id=item.identity_id, actor=actor, now=now)
         audit_record(
             verb="review.self_review_confirmed" if confirm else "review.self_review_rejected",
             actor=actor,

@@ -1,8 +1,8 @@
 """Event-triggered reviews: one-item campaigns opened when something happens to an identity.
 
 * its owner is deactivated (``inventory.services.people.person_deactivate``);
-* its owner moved to another team (:func:`review_trigger_owner_moved`, for the team-membership
-  workflow to call);
+* its owner left the team it is owned for (``inventory.services.teams.team_member_remove``;
+  :func:`review_trigger_owner_moved` does the same at once);
 * it became stale, or an administrator policy was attached (PRIV-001 newly open): the risk engine
   passes the ids after each chunk (``inventory.services.risk``).
 

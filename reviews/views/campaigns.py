@@ -3,6 +3,7 @@ progress per reviewer and team, and the actions that drive a campaign to its sig
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -18,7 +19,7 @@ from django.views.decorators.http import require_POST
 
 from inventory.filtersets import IdentityFilterSet
 from inventory.models import Identity
-from nhigov.models import AuditEvent
+from nhigov.models import AuditEvent, User
 from nhigov.permissions import current_user
 from reviews.choices import DECIDED_STATUSES, CampaignStatus
 from reviews.filtersets import CampaignFilterSet, ReviewItemFilterSet
@@ -51,6 +52,7 @@ from reviews.services.campaigns import (
     close_blockers,
     cutoff_risk,
 )
+from reviews.services.decisions import person_label
 from reviews.services.population import scope_clean, scope_label
 from reviews.services.reminders import escalate_now, reminders_send_now
 from reviews.states import NotAllowed, ReviewError
@@ -251,7 +253,11 @@ def campaign_items(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _act(request: HttpRequest, pk: int, action: Any, success: str) -> HttpResponse:
+def _act(
+    request: HttpRequest, pk: int, action: Any, success: str | Callable[[Any, Campaign], str]
+) -> HttpResponse:
+    """Run a campaign action; ``success`` is a format string (``{result}``, ``{campaign}``) or a
+    function of the result and the campaign (for texts holding names, which are not formatted)."""
     campaign = _campaign(request, pk)
     try:
         result = action(campaign, current_user(request))
@@ -260,13 +266,43 @@ def _act(request: HttpRequest, pk: int, action: Any, success: str) -> HttpRespon
     except ReviewError as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(request, success.format(result=result, campaign=campaign))
+        messages.success(
+            request,
+            success(result, campaign)
+            if callable(success)
+            else success.format(result=result, campaign=campaign),
+        )
     return redirect("reviews:campaign-detail", pk=pk)
 
 
 def _reviewer_id(request: HttpRequest) -> int | None:
     raw = request.POST.get("reviewer", "")
     return int(raw) if raw.isdigit() else None
+
+
+def _whose(request: HttpRequest) -> str:
+    """'of Nora Berg' when the action names one reviewer, else ''."""
+    reviewer_id = _reviewer_id(request)
+    reviewer = User.objects.filter(pk=reviewer_id).first() if reviewer_id else None
+    return f" of {person_label(reviewer)}" if reviewer is not None else ""
+
+
+def _remind_message(request: HttpRequest, sent: int) -> str:
+    if not sent:
+        return "Nobody to remind: no reviewer has undecided items."
+    whose = _whose(request)
+    if whose:
+        return f"Reminder e-mailed to {whose.removeprefix(' of ')}."
+    return f"Reminder e-mailed to {sent} reviewer{'s' if sent != 1 else ''} with undecided items."
+
+
+def _escalate_message(request: HttpRequest, moved: int) -> str:
+    if not moved:
+        return "Nothing to escalate: no undecided item below the security queue."
+    return (
+        f"{moved} undecided item{'s' if moved != 1 else ''}{_whose(request)} escalated one level: "
+        "to the team's manager, or to the security queue if already with the manager."
+    )
 
 
 @login_required
@@ -289,7 +325,7 @@ def campaign_remind_view(request: HttpRequest, pk: int) -> HttpResponse:
         lambda c, u: reminders_send_now(
             campaign=c, actor=u, reviewer_id=_reviewer_id(request), request=request
         ),
-        "Reminders sent: {result}.",
+        lambda sent, _c: _remind_message(request, sent),
     )
 
 
@@ -302,7 +338,7 @@ def campaign_escalate_view(request: HttpRequest, pk: int) -> HttpResponse:
         lambda c, u: escalate_now(
             campaign=c, actor=u, reviewer_id=_reviewer_id(request), request=request
         ),
-        "{result} undecided item(s) escalated one level.",
+        lambda moved, _c: _escalate_message(request, moved),
     )
 
 
@@ -351,8 +387,11 @@ def campaign_closing_view(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         pk,
         close,
-        "{campaign.name} is closing: the no-response policy applied to {result[undecided]} "
-        "undecided item(s).",
+        lambda result, c: (
+            f"{c.name} is closing: the no-response policy decided "
+            f"{result['undecided']} undecided item{'s' if result['undecided'] != 1 else ''}. "
+            "Review the summary, then sign off below."
+        ),
     )
 
 

@@ -161,6 +161,11 @@ def queue(request: HttpRequest) -> HttpResponse:
     return render(request, template, context)
 
 
+# What a person typed into a row's forms, shown again when the decision is refused, so an error
+# never costs them their justification, exception date or handover target.
+_ENTERED = ("justification", "exception_until", "handover_to", "to", "note")
+
+
 def _row_response(
     request: HttpRequest, item_id: int, *, error: str = "", notice: str = ""
 ) -> HttpResponse:
@@ -184,6 +189,7 @@ def _row_response(
             "item": item,
             "error": error,
             "notice": notice,
+            "entered": {k: request.POST.get(k, "")[:4000] for k in _ENTERED} if error else {},
             "progress": progress,
             "actor_can_change": not actor.is_read_only,
             "own": item.reviewer_id == actor.pk,

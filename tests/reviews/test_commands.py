@@ -39,6 +39,20 @@ def test_campaign_launch_prints_the_id_and_the_item_count_as_json(estate) -> Non
     assert result["snapshot_hash"] == campaign.snapshot_hash
 
 
+@pytest.mark.django_db(transaction=True)  # the e-mails go out on commit, as in the demo
+def test_campaign_launch_json_stays_parseable_with_the_console_email_backend(  # type: ignore[no-untyped-def]
+    audit_flushable, estate, settings, capsys
+) -> None:
+    """The demo prints e-mails on the console: they go to stderr, the JSON alone to stdout."""
+    settings.EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+    call_command(
+        "campaign_launch", "--name", "Platform Q4", "--scope-json", '{"team": "platform"}', "--json"
+    )
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["items"] == 5
+    assert "Subject: [nhigov]" in captured.err
+
+
 def test_campaign_launch_refuses_a_bad_scope_and_creates_nothing(estate) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(CommandError, match="not valid JSON"):
         run("campaign_launch", "--name", "x", "--scope-json", "{team")

@@ -70,8 +70,19 @@ def test_a_keep_may_carry_an_exception_end_date_within_a_year(campaign, estate) 
             outcome="keep",
             exception_until=today + timedelta(days=400),
         )
+    with pytest.raises(ReviewError, match="documented"):
+        item_decide(
+            item=item,
+            actor=estate.olivia,
+            outcome="keep",
+            exception_until=today + timedelta(days=90),
+        )
     decision = item_decide(
-        item=item, actor=estate.olivia, outcome="keep", exception_until=today + timedelta(days=90)
+        item=item,
+        actor=estate.olivia,
+        outcome="keep",
+        justification="Needed until the migration to OIDC ends.",
+        exception_until=today + timedelta(days=90),
     )
     assert decision.exception_until == today + timedelta(days=90)
 

@@ -66,6 +66,36 @@ def test_an_invalid_decision_is_explained_in_the_row(campaign, estate) -> None: 
     assert item_of(campaign, estate.admin).status == ItemStatus.PENDING
 
 
+def test_a_refused_decision_keeps_what_the_reviewer_typed(campaign, estate) -> None:  # type: ignore[no-untyped-def]
+    item = item_of(campaign, estate.admin)
+    until = (timezone.now() + timedelta(days=30)).date().isoformat()
+    response = client_for(estate.olivia).post(
+        reverse("reviews:item-decide", args=[item.pk]),
+        {
+            "outcome": "keep",
+            "version": item.version,
+            "justification": "ok",
+            "exception_until": until,
+        },
+        HTTP_HX_REQUEST="true",
+    )
+    body = response.content.decode()
+    assert "needs a justification" in body
+    assert 'value="ok"' in body and f'value="{until}"' in body
+    assert '<details class="more" open>' in body  # the exception field stays visible
+
+
+def test_chasing_messages_name_the_reviewer(campaign, estate, security_user) -> None:  # type: ignore[no-untyped-def]
+    client = client_for(security_user)
+    url = reverse("reviews:campaign-remind", args=[campaign.pk])
+    response = client.post(url, {"reviewer": estate.olivia.pk}, follow=True)
+    assert "Reminder e-mailed to olivia.park@example.com" in response.content.decode()
+    url = reverse("reviews:campaign-escalate", args=[campaign.pk])
+    response = client.post(url, {"reviewer": estate.olivia.pk}, follow=True)
+    assert "4 undecided items of olivia.park@example.com" in response.content.decode()
+    assert "escalated one level" in response.content.decode()
+
+
 def test_without_javascript_a_decision_redirects_back_with_a_message(campaign, estate) -> None:  # type: ignore[no-untyped-def]
     item = item_of(campaign, estate.old)
     c = client_for(estate.olivia)

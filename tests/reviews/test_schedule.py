@@ -52,3 +52,6 @@ def test_the_beat_schedule_has_the_review_tasks() -> None:
     )
     assert schedule["reviews-tick"]["task"] == "reviews.tasks.review_tick"
     assert schedule["reviews-tick"]["options"]["expires"] < schedule["reviews-tick"]["schedule"]
+    expire = schedule["reviews-exceptions-expire"]
+    assert expire["task"] == "reviews.tasks.review_exceptions_expire"
+    assert expire["options"]["expires"] < expire["schedule"]

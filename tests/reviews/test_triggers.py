@@ -6,10 +6,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
 from inventory.services.people import person_deactivate
 from inventory.services.risk import risk_evaluate
+from inventory.services.teams import team_member_remove
 from reviews.choices import CampaignKind, TriggerReason
 from reviews.models import Campaign, ReviewItem
 from reviews.services.triggers import review_trigger, review_trigger_owner_moved
@@ -113,6 +115,41 @@ def test_an_owner_moving_team_reviews_what_they_owned_for_the_old_team(estate, o
         campaigns = review_trigger_owner_moved(person=estate.olivia, left_team=estate.platform)
     assert len(campaigns) == 4
     assert {c.trigger_reason for c in campaigns} == {TriggerReason.OWNER_MOVED_TEAM}
+
+
+def test_removing_an_owner_from_a_team_opens_the_reviews(  # type: ignore[no-untyped-def]
+    estate, security_user, on_commit
+) -> None:
+    """The team-membership workflow (Teams page: remove member) is what fires the trigger."""
+    personal = make_identity("olivia-personal", owner=estate.olivia, team=None)
+    with on_commit():
+        assert team_member_remove(team=estate.platform, person=estate.olivia, actor=security_user)
+    campaigns = event_campaigns(TriggerReason.OWNER_MOVED_TEAM)
+    assert {c.trigger_identity for c in campaigns} == {
+        estate.ci,
+        estate.old,
+        estate.admin,
+        estate.console,
+    }
+    assert personal not in {c.trigger_identity for c in campaigns}  # not owned for the team
+    # Nothing is queued when the person was not a member (no change, no event).
+    with on_commit():
+        assert not team_member_remove(
+            team=estate.platform, person=estate.olivia, actor=security_user
+        )
+    assert len(event_campaigns(TriggerReason.OWNER_MOVED_TEAM)) == 4
+
+
+def test_the_teams_page_remove_button_fires_the_trigger(  # type: ignore[no-untyped-def]
+    estate, security_user, client, on_commit
+) -> None:
+    client.force_login(security_user)
+    with on_commit():
+        response = client.post(
+            reverse("inventory:team-member-remove", args=[estate.platform.pk, estate.olivia.pk])
+        )
+    assert response.status_code in (200, 302)
+    assert len(event_campaigns(TriggerReason.OWNER_MOVED_TEAM)) == 4
 
 
 def test_gone_identities_are_not_reviewed(estate) -> None:  # type: ignore[no-untyped-def]

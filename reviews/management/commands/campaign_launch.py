@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import sys
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -46,14 +48,17 @@ class Command(BaseCommand):
             if actor is None:
                 raise CommandError(f"No user {options['actor']!r}.")
         try:
-            campaign = campaign_launch(
-                name=options["name"],
-                scope=scope,
-                actor=actor,
-                due_days=options["due_days"],
-                grace_days=options["grace_days"],
-                no_response_policy=options["policy"],
-            )
+            # What launching prints on its own (the demo's console e-mail backend, eager tasks)
+            # goes to stderr: stdout carries only the result, so --json stays parseable.
+            with contextlib.redirect_stdout(sys.stderr):
+                campaign = campaign_launch(
+                    name=options["name"],
+                    scope=scope,
+                    actor=actor,
+                    due_days=options["due_days"],
+                    grace_days=options["grace_days"],
+                    no_response_policy=options["policy"],
+                )
         except ReviewError as exc:
             raise CommandError(str(exc)) from exc
         result = {
