@@ -239,10 +239,10 @@ def populate(n: int, queue: int) -> None:
         cur.execute(
             "INSERT INTO inventory_finding (identity_id, rule_id, key, severity, status, message, "
             "evidence, first_seen_at, last_seen_at, resolved_at, suppressed_reason, "
-            "suppressed_by_id, suppressed_at, suppressed_until) "
+            "suppressed_by_id, suppressed_at, suppressed_until, digest) "
             "SELECT id, (ARRAY['AK-001','ROLE-001','PRIV-002','SEC-001','PRIV-001'])[1 + id %% 5], "
             "'', (ARRAY['high','medium','high','medium','critical'])[1 + id %% 5], 'open', "
-            "'bench finding', '{}'::jsonb, now(), now(), NULL, '', NULL, NULL, NULL "
+            "'bench finding', '{}'::jsonb, now(), now(), NULL, '', NULL, NULL, NULL, '' "
             "FROM inventory_identity WHERE id %% 3 = 0",
             [],
         )

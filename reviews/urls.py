@@ -1,6 +1,6 @@
 from django.urls import path
 
-from reviews.views import campaigns, queue
+from reviews.views import campaigns, evidence, queue
 
 app_name = "reviews"
 
@@ -29,6 +29,11 @@ urlpatterns = [
         "campaigns/<int:pk>/sign-off/", campaigns.campaign_sign_off_view, name="campaign-sign-off"
     ),
     path("campaigns/<int:pk>/cancel/", campaigns.campaign_cancel_view, name="campaign-cancel"),
+    path(
+        "campaigns/<int:pk>/evidence.zip",
+        evidence.campaign_evidence_download,
+        name="campaign-evidence",
+    ),
     path(
         "campaigns/<int:pk>/sign-off-queue/",
         queue.queue_sign_off_view,

@@ -206,6 +206,11 @@ def reconcile_account(
                 e.identity_id for e in events if e.kind == IdentityEventKind.VANISHED
             )
             result.vanish_applied = True
+            from reviews.services.remediation import remediation_verify_by_discovery  # proof
+
+            remediation_verify_by_discovery(
+                account=account, records=inventory.identities, run=run, now=now
+            )
         IdentityEvent.objects.bulk_create(events, batch_size=_CHUNK)
         result.events = events
         audit_record_many(

@@ -44,6 +44,18 @@ class RemediationRequest(models.Model):
     )
     result = models.JSONField(default=dict, blank=True)
     note = models.TextField(blank=True)
+    # Proof that the access is gone: the first complete discovery run of the identity's account,
+    # after the request, that no longer returned it (``gone``) or returned it with no active
+    # credential (``disabled``). Set once, by discovery (reviews.services.remediation).
+    verified_by_run = models.ForeignKey(
+        "inventory.DiscoveryRun",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    verified_at = models.DateTimeField(null=True, blank=True)
+    verification = models.CharField(max_length=16, blank=True)
 
     class Meta:
         ordering = ["-requested_at", "-id"]

@@ -3,14 +3,22 @@ and their results recorded (executing them at the provider is the remediation wo
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
 
-from inventory.choices import IdentityEventKind, LifecycleState
-from inventory.models import Identity, IdentityEvent
+from inventory.choices import (
+    CredentialKind,
+    CredentialStatus,
+    IdentityEventKind,
+    IdentityKind,
+    LifecycleState,
+)
+from inventory.connectors.base import IdentityRecord
+from inventory.models import Account, DiscoveryRun, Identity, IdentityEvent
 from nhigov.audit import audit_record
 from nhigov.models import User
 from reviews.choices import CampaignStatus, ItemStatus, RemediationStatus
@@ -205,3 +213,109 @@ def remediation_record_result(
             at=now,
         )
     return request
+
+
+# --- Proof that the access is gone ------------------------------------------------------------
+
+# Requests whose effect discovery can confirm: still open (done outside nhigov), or recorded done.
+_VERIFIABLE = (RemediationStatus.REQUESTED, RemediationStatus.SUCCEEDED)
+_LOGIN_CREDENTIALS = (CredentialKind.ACCESS_KEY, CredentialKind.PASSWORD)
+
+
+def _is_disabled(record: IdentityRecord) -> bool:
+    """An IAM user with no active access key and no console password can no longer sign in."""
+    return record.kind == IdentityKind.IAM_USER and not any(
+        c.kind in _LOGIN_CREDENTIALS and c.status == CredentialStatus.ACTIVE
+        for c in record.credentials
+    )
+
+
+def remediation_verify_by_discovery(
+    *,
+    account: Account,
+    records: Iterable[IdentityRecord],
+    run: DiscoveryRun | None,
+    now: datetime,
+) -> int:
+    """Called by the reconcile of a *complete* discovery of ``account``: for each deprovision
+    request of the account not yet verified, record the run as proof when it no longer returned
+    the identity (``gone``) or returned an IAM user with no active credential (``disabled``).
+
+    A request still open is then recorded done by discovery (its item ``remediated`` while the
+    campaign is open); an identity ``pending_deprovision`` that is now disabled becomes
+    ``disabled``. One query when there is nothing to verify.
+    """
+    pending = list(
+        RemediationRequest.objects.filter(
+            identity__account=account,
+            verified_at=None,
+            status__in=_VERIFIABLE,
+            requested_at__lte=now,
+        )
+        .values_list("pk", "identity__native_id")
+        .order_by("pk")
+    )
+    if not pending:
+        return 0
+    wanted = {native_id for _, native_id in pending}
+    present = {r.native_id: r for r in records if r.native_id in wanted}
+    run_label = f"discovery run {run.pk}" if run is not None else "a discovery"
+    verified = 0
+    for pk, native_id in pending:
+        record = present.get(native_id)
+        if record is None:
+            how, words = "gone", "no longer returned"
+        elif _is_disabled(record):
+            how, words = "disabled", "returned with no active access key or console password"
+        else:
+            continue
+        request = RemediationRequest.objects.select_related("item__campaign").get(pk=pk)
+        fields: dict[str, Any] = {"verified_by_run": run, "verified_at": now, "verification": how}
+        was = request.status
+        if was == RemediationStatus.REQUESTED:
+            fields.update(
+                status=RemediationStatus.SUCCEEDED,
+                finished_at=now,
+                note=f"Done outside nhigov; verified by {run_label}: {words}.",
+                result={"verified_by": "discovery", "verification": how},
+            )
+        RemediationRequest.objects.filter(pk=pk, verified_at=None).update(**fields)
+        item = request.item
+        if (
+            was == RemediationStatus.REQUESTED
+            and item.campaign.status != CampaignStatus.CLOSED
+            and item.status == ItemStatus.REVOKE_REQUESTED
+        ):
+            item_transition(item, ItemStatus.REMEDIATED)
+        if how == "disabled":
+            current = (
+                Identity.objects.filter(pk=request.identity_id)
+                .values_list("lifecycle_state", flat=True)
+                .first()
+            )
+            if current == LifecycleState.PENDING_DEPROVISION:
+                _set_lifecycle(
+                    identity_id=request.identity_id,
+                    to_state=LifecycleState.DISABLED,
+                    actor=None,
+                    reason=f"Remediation request {pk} verified by {run_label}: {words}.",
+                    now=now,
+                )
+        audit_record(
+            verb="remediation.verified",
+            actor="discovery",
+            obj=request,
+            before={"status": was},
+            after={"status": fields.get("status", was), "verification": how},
+            details={
+                "identity_id": request.identity_id,
+                "native_id": native_id,
+                "item_id": request.item_id,
+                "campaign_id": item.campaign_id,
+                "run_id": run.pk if run is not None else None,
+                "account_id": account.account_id,
+            },
+            at=now,
+        )
+        verified += 1
+    return verified

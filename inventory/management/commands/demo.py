@@ -90,8 +90,12 @@ class Command(BaseCommand):
                 self._discover(source)
                 if ensure_leak_report() is not None:
                     self.stdout.write("Imported a sample gitleaks report (see Findings, LEAK-001).")
-                from reviews.demo import ensure_demo_campaign
+                from reviews.demo import ensure_demo_campaign, ensure_demo_closed_campaign
 
+                # Last quarter's closed campaign first: its deprovisions are removed from the
+                # emulator and a second discovery proves it (before today's campaign launches).
+                if ensure_demo_closed_campaign(rediscover=lambda: self._discover(source)):
+                    self.stdout.write("Closed last quarter's sandbox review (evidence bundle).")
                 ensure_demo_campaign()
             else:
                 self.stdout.write(
