@@ -1404,6 +1404,25 @@ def _plan_workload(p: _Planner, env: str, *, scale: float) -> AccountPlan:
                 "cost-insights",
                 managed=[READ_ONLY],
             ),
+            # An administrator role quarantined after an incident: an inline Deny of everything
+            # takes AdministratorAccess back (no PRIV-001). Fixed ages and tags: no dice drawn,
+            # so the identities planned after it do not change.
+            p.role(
+                "app_role",
+                "incident-quarantined-admin",
+                "/",
+                _trust_account(_acct(env)),
+                "platform",
+                env,
+                "incident-response",
+                managed=[ADMIN],
+                inline={
+                    "quarantine-deny-all": _doc({"Effect": "Deny", "Action": "*", "Resource": "*"})
+                },
+                usage=(400.0, 30.0),
+                tags=[("owner", OLIVIA), ("team", "platform"), ("env", env)],
+                description="Quarantined after incident INC-2291: denied everything",
+            ),
         ]
     return plan
 
@@ -1442,6 +1461,7 @@ def _plan_data_platform(p: _Planner) -> AccountPlan:
             "reporting",
             "healthy",
             console=True,
+            password_last_used_days=12.0,  # fixed: no dice drawn
             managed=[S3_READ],
         ),
         p.user(

@@ -409,6 +409,44 @@ def _describe(view: IdentityView) -> str:
     return f"{labels.get(view.kind, 'Identity')} {view.name}"
 
 
+def _through(statements: Any) -> str:
+    """The policies granting something, for a message: ``PowerUserAccess via group developers``."""
+    names: set[str] = set()
+    for st in statements if isinstance(statements, list | tuple) else []:
+        if not isinstance(st, dict):
+            continue
+        name = str(st.get("policy") or "an unnamed policy")
+        if st.get("group"):
+            name += f" via group {st['group']}"
+        elif st.get("role"):
+            name += f" via role {st['role']}"
+        names.add(name)
+    return ", ".join(sorted(names))
+
+
+def _ago(now: datetime, then: datetime | None, *, never: str = "never used") -> str:
+    """``last used 3 days ago`` / ``never used``."""
+    if then is None:
+        return never
+    days = days_between(now, then)
+    return f"last used {days} day{'s' if days != 1 else ''} ago"
+
+
+# Tag keys that name an owner (nhigov.settings NHIGOV_OWNER_TAG_KEYS' defaults), shown in OWN-001.
+_OWNER_TAG_KEYS: Final = frozenset(
+    {"owner", "owner-email", "contact", "team", "created-by", "createdby", "creator"}
+)
+
+
+def _owner_tags(view: IdentityView) -> dict[str, str]:
+    tags = view.tags if isinstance(view.tags, dict) else {}
+    return {
+        str(k): str(v)
+        for k, v in tags.items()
+        if isinstance(k, str) and k.lower() in _OWNER_TAG_KEYS and str(v).strip()
+    }
+
+
 def _finding(
     rule_id: str,
     message: str,
@@ -512,7 +550,9 @@ def _ak_003(p: _Pass) -> list[FindingResult]:
     keys = _access_keys(p.view)
     if len(keys) <= 1:
         return []
-    listing = ", ".join(mask_key(k.native_id) for k in keys)
+    listing = "; ".join(
+        f"{mask_key(k.native_id)} {_ago(p.ctx.now, _date(k.last_used_at))}" for k in keys
+    )
     return [
         _finding(
             "AK-003",
@@ -637,17 +677,19 @@ def _own_001(p: _Pass) -> list[FindingResult]:
     view = p.view
     if view.classification == "human" or _service_linked(view):
         return []
+    owner_tags = _owner_tags(view)
+    shown = ", ".join(f"{k}={v}" for k, v in sorted(owner_tags.items()))
     if not view.has_owner:
         if view.owner_unmatched:
             reason = "unmatched"
             text = f"its owner tag names nobody known ({view.owner_raw!r})"
         else:
             reason = "none"
-            text = "it has no owner"
+            text = "it has no owner (no owner, team or created-by tag)"
     elif not view.owner_active:
         reason = "owner_left"
         text = "its owner has left or been deactivated" + (
-            f" ({view.owner_raw})" if view.owner_raw else ""
+            f" ({view.owner_raw})" if view.owner_raw else f" (tags: {shown})" if shown else ""
         )
     else:
         return []
@@ -664,6 +706,7 @@ def _own_001(p: _Pass) -> list[FindingResult]:
                 "has_owner": view.has_owner,
                 "owner_active": view.owner_active,
                 "owner_unmatched": view.owner_unmatched,
+                "owner_tags": owner_tags,
                 "privileged": privileged,
             },
             severity=severity,
@@ -735,7 +778,13 @@ def _role_003(p: _Pass) -> list[FindingResult]:
         _finding(
             "ROLE-003",
             f"Role {p.view.name} trusts AWS account {account}, which is neither in your "
-            "organization nor on the allow-list.",
+            "organization nor on the allow-list ("
+            + (
+                "it requires an sts:ExternalId"
+                if all(g.external_id_required for g in grants)
+                else "it requires no sts:ExternalId"
+            )
+            + ").",
             {
                 "account_id": account,
                 "principals": sorted({g.principal for g in grants}),
@@ -809,15 +858,34 @@ def _role_005(p: _Pass) -> list[FindingResult]:
 def _priv_001(p: _Pass) -> list[FindingResult]:
     if not p.privileges.admin:
         return []
-    names = sorted({str(e.get("policy", "")) for e in p.privileges.admin})
+    statements = list(p.privileges.admin)
     return [
         _finding(
             "PRIV-001",
-            f"{_describe(p.view)} is allowed every action on every resource "
-            f"(through {', '.join(names)}).",
-            {"statements": list(p.privileges.admin)},
+            f"{_describe(p.view)} is allowed {_admin_scope(statements)} "
+            f"(through {_through(statements)}).",
+            {"statements": statements},
         )
     ]
+
+
+def _admin_scope(statements: list[dict[str, Any]]) -> str:
+    """``every action on every resource``, or what a NotAction / NotResource leaves out."""
+    raw = [st["statement"] for st in statements if isinstance(st.get("statement"), dict)]
+    actions = "every action"
+    if raw and all("NotAction" in st for st in raw):
+        # Several NotAction grants together allow more; the narrowest exclusion list is the truth.
+        excluded = min(
+            (
+                st["NotAction"] if isinstance(st["NotAction"], list) else [st["NotAction"]]
+                for st in raw
+            ),
+            key=len,
+        )
+        actions += " except " + ", ".join(str(a) for a in excluded)
+    if raw and all("NotResource" in st for st in raw):
+        return f"{actions} on every resource but a few (NotResource)"
+    return f"{actions} on every resource"
 
 
 def _priv_002(p: _Pass) -> list[FindingResult]:
@@ -827,7 +895,7 @@ def _priv_002(p: _Pass) -> list[FindingResult]:
         _finding(
             "PRIV-002",
             f"{_describe(p.view)} may perform every {service} action ({service}:*) on every "
-            "resource.",
+            f"resource (through {_through(statements)}).",
             {"service": service, "statements": statements},
             key=service,
         )
@@ -857,7 +925,8 @@ def _priv_004(p: _Pass) -> list[FindingResult]:
     return [
         _finding(
             "PRIV-004",
-            f'{_describe(p.view)} may pass any role (iam:PassRole on "*") to AWS services.',
+            f'{_describe(p.view)} may pass any role (iam:PassRole on "*") to AWS services '
+            f"(through {_through(p.privileges.pass_role)}).",
             {"statements": list(p.privileges.pass_role)},
         )
     ]
@@ -882,8 +951,10 @@ def _secret_status(
         created = _date(credential.created_at)
     else:
         created = _date(p.view.created_at)
+    schedule = attributes.get("rotation_days", cred_attributes.get("rotation_days"))
     evidence: dict[str, Any] = {
         "rotation_enabled": enabled,
+        "rotation_days": schedule if isinstance(schedule, int) else None,
         "last_rotated_at": _iso(last_rotated),
         "created_at": _iso(created),
         "threshold_days": limit,
@@ -904,7 +975,11 @@ def _secret_status(
         message = f"{label} has automatic rotation turned off ({rotation_text})."
     elif since is not None and since > limit:
         evidence["reason"] = "not_rotated"
-        message = f"{label} has rotation enabled but was {rotation_text} (threshold {limit} days)."
+        every = f" (every {schedule} days)" if isinstance(schedule, int) and schedule > 0 else ""
+        message = (
+            f"{label} has rotation enabled{every} but was {rotation_text} (threshold {limit} "
+            "days): check that its rotation function still succeeds."
+        )
     else:
         return None
     return _finding("SEC-001", message, evidence, key=key)
@@ -954,13 +1029,21 @@ def _leak_001(p: _Pass) -> list[FindingResult]:
             if isinstance(r, dict)
         ]
         places = sorted({f"{r.get('repository', '?')}/{r.get('file', '?')}" for r in clean})
+        dates = sorted(str(r["date"])[:10] for r in clean if r.get("date"))
+        since = f", committed on {dates[0]}" if dates else ""
         out.append(
             _finding(
                 "LEAK-001",
-                f"Access key {mask_key(cred.native_id)} of {p.view.name} ({cred.status}) was found "
+                f"Access key {mask_key(cred.native_id)} of {p.view.name} ({cred.status}, "
+                f"{_ago(p.ctx.now, _date(cred.last_used_at))}) was found "
                 f"in {len(clean)} place{'s' if len(clean) != 1 else ''} by a secret scanner: "
-                f"{', '.join(places[:3])}{' and more' if len(places) > 3 else ''}.",
-                {"access_key_id": cred.native_id, "status": cred.status, "reports": clean},
+                f"{', '.join(places[:3])}{' and more' if len(places) > 3 else ''}{since}.",
+                {
+                    "access_key_id": cred.native_id,
+                    "status": cred.status,
+                    "last_used_at": _iso(_date(cred.last_used_at)),
+                    "reports": clean,
+                },
                 key=cred.native_id,
             )
         )
