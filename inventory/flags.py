@@ -43,10 +43,14 @@ def stale_since(
 def is_orphaned(
     *, owner_id: int | None, owner_active: bool, team_id: int | None, provider_managed: bool = False
 ) -> bool:
-    """No owner at all, or only a person who left (a team keeps it owned).
+    """No owner at all, or an owner who left or was deactivated (as OWN-001 says).
 
+    A team alone keeps an identity owned; a named owner who left orphans it even when a team is
+    also set (someone must take it over, and the team's manager reviews it meanwhile).
     Identities the provider manages itself (AWS service-linked roles) are never orphans.
     """
-    if team_id is not None or provider_managed:
+    if provider_managed:
         return False
-    return owner_id is None or not owner_active
+    if owner_id is not None:
+        return not owner_active
+    return team_id is None
