@@ -141,7 +141,8 @@ def _discovery_health() -> dict[str, Any]:
 
 
 def _campaigns(user: Any) -> list[Any]:
-    """Open review campaigns the user can see, with their progress (one query).
+    """Open review campaigns the user can see, with their progress (one query): the whole
+    campaign for who sees everything, the user's own part of it for anyone else.
 
     The reviews app is optional for the inventory: without it the section is left out.
     """
@@ -152,12 +153,20 @@ def _campaigns(user: Any) -> list[Any]:
         from reviews.models import Campaign
     except ImportError:  # pragma: no cover - a build without reviews
         return []
+    # The security team and auditors follow whole campaigns; anyone else their part of each
+    # (the items they see, as their review queue shows them).
+    mine = Q()
+    if not may(user, "sees_all_identities"):
+        from reviews.models import ReviewItem
+
+        mine = Q(items__in=ReviewItem.objects.visible_to(user).values("pk"))
+    decided = Q(items__status__in=list(DECIDED_STATUSES))
     campaigns: list[Any] = list(
         Campaign.objects.visible_to(user)
         .filter(status__in=(CampaignStatus.ACTIVE, CampaignStatus.CLOSING))
         .annotate(
-            total_items=Count("items"),
-            decided_items=Count("items", filter=Q(items__status__in=list(DECIDED_STATUSES))),
+            total_items=Count("items", filter=mine),
+            decided_items=Count("items", filter=mine & decided),
         )
         .order_by("due_at", "pk")[:OPEN_CAMPAIGNS]
     )

@@ -27,10 +27,10 @@ import binascii
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from django.db import OperationalError, connection, transaction
-from django.db.models import Expression, F, Model, Q, QuerySet
+from django.db.models import Expression, F, Model, Q, QuerySet, Value
 from psycopg.errors import QueryCanceled
 
 M = TypeVar("M", bound=Model)
@@ -48,6 +48,8 @@ PLAN_ANY, PLAN_BY_KEY, PLAN_MATCHES_FIRST, PLAN_INDEX_ORDER = (
 # Past the cap: up to this many estimated matches, collect them and sort (cost grows with the
 # matches); beyond, walk the sort index (they are dense: a page is near).
 MATCHES_FIRST_MAX = 100_000
+# Groups read per query of a group walk: each branch reads at most a page of one index range.
+WALK_GROUPS = 20
 # JIT compilation (10-20 ms) pays off for long analytical queries, never for a page: the key
 # lists make cost estimates high enough to trigger it.
 _NO_JIT = "SET LOCAL jit = off"
@@ -88,12 +90,46 @@ class SortColumn:
         return str(value)
 
 
+class GroupWalk(Protocol):
+    """How to read a sort on a joined column (account number, owner e-mail) group by group.
+
+    ``ORDER BY account.number, name`` over a million rows joins and sorts them all for every
+    page. But such a sort is a sequence of groups (one account, one owner), each an index range
+    ordered by the columns after the group's: so a page is read as the next few groups, in the
+    order of their label (read from the small accounts / users / teams tables), each branch of
+    one ``UNION ALL`` reading at most a page from its index range.
+
+    ``leading``: how many leading sort columns the group fixes (the rest order rows inside it).
+    ``annotations``: expressions the group conditions filter on (the indexed expressions).
+    """
+
+    leading: int
+    annotations: dict[str, Any]
+
+    def group_of(self, values: list[Any]) -> Q:
+        """The rows of the group holding a row with these sort values."""
+        ...
+
+    def following(
+        self, values: list[Any] | None, descending: bool, limit: int
+    ) -> list[tuple[Q, list[Any]]]:
+        """Up to ``limit`` groups after the one holding ``values`` (None: from the first), in the
+        sort order (``descending``: backwards), that hold at least one identity: each its rows'
+        condition and sort values that place it (for the next call)."""
+        ...
+
+
 @dataclass(frozen=True)
 class SortOrder:
-    """A named sort (the ``ordering`` value in the URL, ``-name`` for the reverse)."""
+    """A named sort (the ``ordering`` value in the URL, ``-name`` for the reverse).
+
+    ``groups``: set when the leading columns are joined labels (see :class:`GroupWalk`); the
+    order is the same either way, the walk is only how PostgreSQL reads it when many match.
+    """
 
     key: str
     columns: tuple[SortColumn, ...]
+    groups: GroupWalk | None = None
 
 
 @dataclass
@@ -161,16 +197,20 @@ class KeysetPaginator(Generic[M]):
         reverse: bool = False,
         plan: str = PLAN_ANY,
         rows: QuerySet[M] | None = None,
+        walk_groups: bool = True,
     ) -> None:
         """``plan``: how the database should read the page on PostgreSQL, see :meth:`_read`.
         ``rows``: where the page's rows are read by key (``PLAN_BY_KEY``); the queryset itself
-        by default, a lighter one (without the key list) when the caller has it."""
+        by default, a lighter one (without the key list) when the caller has it.
+        ``walk_groups``: whether a grouped sort may be read group by group (:meth:`_walks`)."""
         self.plan = plan
+        self.walk_groups = walk_groups
         self.rows = rows if rows is not None else queryset
         self.order = order
         self.per_page = per_page
         self.reverse = reverse
         self.columns = order.columns
+        self.unsorted = queryset
         self.queryset = self._annotate(queryset)
 
     def _annotate(self, queryset: QuerySet[M]) -> QuerySet[M]:
@@ -275,6 +315,70 @@ class KeysetPaginator(Generic[M]):
         by_pk = {row.pk: row for row in rows}
         return [by_pk[k] for k in keys if k in by_pk]
 
+    def _walks(self) -> bool:
+        """Read group by group: a grouped sort, on PostgreSQL, when many rows match.
+
+        Not when the keys are in hand (``PLAN_BY_KEY``: sorting them is cheap), nor when the
+        matches are few enough to be collected and sorted (``PLAN_MATCHES_FIRST``): a search's
+        matches may all sort together far down each group's index range. Nor when the caller
+        says the groups are sparse (``walk_groups=False``: an owner's identities sit in a few
+        of the estate's accounts and owners, most groups would be read for nothing).
+        """
+        return (
+            self.walk_groups
+            and self.order.groups is not None
+            and self.plan in (PLAN_ANY, PLAN_INDEX_ORDER)
+            and connection.vendor == "postgresql"
+        )
+
+    def _walk(self, position: tuple[list[Any], int] | None, backwards: bool) -> list[M]:
+        """The next ``per_page + 1`` rows of a grouped sort, group by group (:class:`GroupWalk`).
+
+        One ``UNION ALL`` per ``WALK_GROUPS`` groups, each branch the rows of one group after the
+        cursor in the order of the remaining columns, at most ``per_page + 1`` of them; then the
+        rows of the groups needed are read by key, in the full sort order.
+        """
+        walk = self.order.groups
+        assert walk is not None
+        inner = SortOrder(self.order.key, self.columns[walk.leading :])
+        within = KeysetPaginator(
+            self.unsorted.none(), inner, per_page=self.per_page, reverse=self.reverse
+        )
+        base = self.unsorted.annotate(**walk.annotations)
+        base = within._annotate(base).order_by(*within._order_by(backwards))
+        want = self.per_page + 1
+        descending = self.columns[0].descending ^ self.reverse ^ backwards
+        branches: list[QuerySet[M]] = []
+        if position is not None:
+            values, pk = position
+            branches.append(
+                base.filter(walk.group_of(values)).filter(
+                    within._after(values[walk.leading :], pk, backwards)
+                )
+            )
+            start: list[Any] | None = values
+        else:
+            start = None
+        keys: list[int] = []
+        with transaction.atomic(), connection.cursor() as cursor:
+            for setting in (_NO_JIT, "SET LOCAL max_parallel_workers_per_gather = 0"):
+                cursor.execute(setting)
+            while True:
+                groups = walk.following(start, descending, WALK_GROUPS)
+                branches += [base.filter(group) for group, _ in groups]
+                if not branches:
+                    break
+                keys += _walk_keys(branches, want - len(keys))
+                if len(keys) >= want or len(groups) < WALK_GROUPS:
+                    break
+                # Groups with nothing that matches: go on after the last one.
+                start, branches = groups[-1][1], []
+        if not keys:
+            return []
+        # A page or two of rows, put in the sort order by the database (its collation).
+        rows = self._annotate(self.rows).filter(pk__in=keys)
+        return list(rows.order_by(*self._order_by(backwards))[:want])
+
     def page(
         self, *, after: str = "", before: str = "", last: bool = False, number: int | None = None
     ) -> KeysetPage[M]:
@@ -289,12 +393,17 @@ class KeysetPaginator(Generic[M]):
             position, backwards = self._parse(after), False
         else:
             position, backwards = None, last
+        if self._walks() and position is not None and None in position[0]:
+            position = None  # a grouped sort has no NULL: a tampered cursor
         if position is None and not last:
             backwards = False  # no cursor, or one that does not fit: the first page
-        qs = self.queryset.order_by(*self._order_by(backwards))
-        if position is not None:
-            qs = qs.filter(self._after(*position, backwards))
-        rows = self._read(qs)
+        if self._walks():
+            rows = self._walk(position, backwards)
+        else:
+            qs = self.queryset.order_by(*self._order_by(backwards))
+            if position is not None:
+                qs = qs.filter(self._after(*position, backwards))
+            rows = self._read(qs)
         more = len(rows) > self.per_page
         rows = rows[: self.per_page]
         if backwards:
@@ -314,6 +423,25 @@ class KeysetPaginator(Generic[M]):
             previous_cursor=self._cursor_for(rows[0]) if rows else "",
             number=number if number is None else max(1, number),
         )
+
+
+def _walk_keys(branches: list[QuerySet[Any]], want: int) -> list[int]:
+    """The first ``want`` keys of the branches taken in turn, each branch at most ``want`` rows
+    of one group's index range in its own order.
+
+    One ``UNION ALL ... LIMIT want``: PostgreSQL runs the branches of a (non-parallel) append one
+    after the other and stops once the limit is reached, so the groups after a full page cost
+    nothing but their planning. The rows are put in their final order when they are read.
+    """
+    parts = [
+        branch.annotate(_branch=Value(rank)).values_list("_branch", "pk")[:want]
+        for rank, branch in enumerate(branches)
+    ]
+    combined = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
+    found: dict[int, list[int]] = {}
+    for rank, pk in combined[:want]:
+        found.setdefault(rank, []).append(pk)
+    return [pk for rank in sorted(found) for pk in found[rank]]
 
 
 def read_plan(count: CappedCount) -> str:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
+from html import unescape
 from typing import Any
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -175,3 +178,88 @@ def test_dashboard_keeps_its_counts_a_minute(
 
 def test_week_start_is_monday() -> None:
     assert week_start(date(2026, 12, 4)) == date(2026, 11, 30)
+
+
+def test_campaign_progress_shows_the_whole_campaign_to_security_and_their_part_to_owners(
+    security_user: Any, owner_user: Any, auditor_user: Any, estate: Any, client_for: Any
+) -> None:
+    from reviews.choices import ItemStatus
+    from reviews.models import ReviewItem
+    from reviews.services.campaigns import campaign_launch
+
+    assert client_for(security_user).get(DASHBOARD).context["campaigns"] == []
+    campaign = campaign_launch(name="Q4 <review>", scope={}, actor=security_user)
+    items = ReviewItem.objects.filter(campaign=campaign)
+    total = items.count()
+    assert total == 6  # the present identities; the vanished secret is not reviewed
+    ReviewItem.objects.filter(pk__in=items.filter(identity=estate["deployer"]).values("pk")).update(
+        status=ItemStatus.KEPT
+    )
+    ReviewItem.objects.filter(
+        pk__in=items.filter(identity=estate["stale_bot"]).values("pk")
+    ).update(status=ItemStatus.REVOKE_REQUESTED)
+    ReviewItem.objects.filter(
+        pk__in=items.filter(identity=estate["orphan_admin"]).values("pk")
+    ).update(status=ItemStatus.HANDOVER_REQUESTED)
+
+    for user in (security_user, auditor_user):
+        response = client_for(user).get(DASHBOARD)
+        (shown,) = response.context["campaigns"]
+        assert (shown.decided_items, shown.total_items, shown.percent) == (3, 6, 50)
+        body = response.content.decode()
+        url = reverse("reviews:campaign-detail", args=[campaign.pk])
+        assert f'<a href="{url}" aria-label="3 of 6 decided">3/6</a>' in body
+        assert "Q4 &lt;review&gt;" in body  # the name is escaped
+
+    # The owner's part: the items of ci-deployer (kept) and platform-role (pending).
+    response = client_for(owner_user).get(DASHBOARD)
+    (shown,) = response.context["campaigns"]
+    assert (shown.decided_items, shown.total_items, shown.percent) == (1, 2, 50)
+    assert "50% decided of your items" in response.content.decode()
+
+    campaign.status = "closed"
+    campaign.save(update_fields=["status"])
+    cache.clear()
+    assert client_for(security_user).get(DASHBOARD).context["campaigns"] == []
+
+
+def test_an_auditor_follows_every_number_to_exactly_that_many(
+    auditor_user: Any, estate: Any, client_for: Any
+) -> None:
+    c = client_for(auditor_user)
+    response = c.get(DASHBOARD)
+    for value, url in all_numbers(response.context):
+        assert count_behind(c, url) == value, url
+    # "All identities by risk": the riskiest list continues in the inventory, in the same order.
+    (more,) = re.findall(r'href="([^"]*ordering=risk_tier[^"]*)"', response.content.decode())
+    listed = [i.name for i in c.get(unescape(more)).context["page"].object_list]
+    riskiest = [i.name for i in response.context["riskiest"]]
+    assert listed[: len(riskiest)] == riskiest
+
+
+def test_every_link_in_the_dashboard_html_opens(
+    security_user: Any, estate: Any, client_for: Any
+) -> None:
+    """Not only the numbers the view computes: every link the page renders answers 200, and
+    each number in the page is inside a link."""
+    run = DiscoveryRun.objects.create(
+        source=SourceFactory(name="org"),
+        status=RunStatus.PARTIAL,
+        identities_seen=7,
+        errors=[{"code": "AccessDenied", "operation": "ListSecrets", "message": "denied"}],
+    )
+    c = client_for(security_user)
+    body = c.get(DASHBOARD).content.decode()
+    run_url = reverse("inventory:run-detail", args=[run.pk])
+    assert f'<a href="{run_url}" aria-label="7 identities seen by run {run.pk}">7</a>' in body
+    assert f'href="{run_url}#h-errors"' in body
+    links = {unescape(h) for h in re.findall(r'href="(/[^"]*)"', body)}
+    links -= {"/logout/"}
+    assert len(links) > 20
+    for url in sorted(links):
+        response = c.get(url, follow=True)  # "nhigov" (home) sends the user to their page
+        assert response.status_code == 200, url
+    # The key numbers, the breakdowns and the per-account table: no bare number outside a link.
+    stats = body.split('id="h-headline"')[1].split('id="h-trend"')[0]
+    bare = re.findall(r"<td>\s*(\d[\d,]*)\s*</td>", stats)
+    assert bare == []
