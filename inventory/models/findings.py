@@ -40,7 +40,7 @@ class Finding(models.Model):
     suppressed_until = models.DateTimeField(null=True, blank=True)
     # Digest of severity, message and evidence as last written: a pass rewrites only findings whose
     # content changed and merely moves ``last_seen_at`` on the rest.
-    digest = models.CharField(max_length=32, blank=True, default="", editable=False)
+    digest = models.CharField(max_length=32, blank=True, default="", db_default="", editable=False)
 
     class Meta:
         ordering = ["-last_seen_at", "id"]

@@ -466,9 +466,12 @@ class _Pass:
     ctx: RuleContext
     privileges: PrivilegeAnalysis
     trust: TrustAnalysis | None
+    known_privileged: bool | None = None  # given when the policies are not analysed again
 
     @property
     def privileged(self) -> bool:
+        if self.known_privileged is not None:
+            return self.view.kind == ROOT or self.known_privileged
         return self.view.kind == ROOT or self.privileges.privileged
 
 
@@ -1083,6 +1086,28 @@ _CHECKS_BY_KIND: Final[dict[str, tuple[Callable[[_Pass], list[FindingResult]], .
 }
 
 
+# The rules whose result depends only on the identity's policies, trust policy, kind, name and
+# account, and on the organization's and allow-listed accounts: never on time, credentials,
+# owners or leaks. A pass may carry their findings over for an identity whose discovered content
+# and those accounts have not changed since they were computed (:func:`evaluate_without_policies`).
+POLICY_RULES: Final = frozenset(
+    {"USR-002", "ROLE-002", "ROLE-003", "ROLE-004", "ROLE-005"}
+    | {"PRIV-001", "PRIV-002", "PRIV-003", "PRIV-004"}
+)
+# An identity is privileged when one of these fires (see :func:`is_privileged`).
+PRIVILEGE_RULES: Final = frozenset({"PRIV-001", "PRIV-002", "PRIV-003"})
+_NOT_ANALYSED: Final = PrivilegeAnalysis((), {}, (), (), 0)
+
+_OTHER_CHECKS_BY_KIND: Final[dict[str, tuple[Callable[[_Pass], list[FindingResult]], ...]]] = {
+    kind: tuple(
+        check
+        for rule_id, check in _CHECKS.items()
+        if kind in RULES[rule_id].applies_to and rule_id not in POLICY_RULES
+    )
+    for kind in ALL_KINDS
+}
+
+
 def _prepare(view: IdentityView, ctx: RuleContext) -> _Pass:
     trust = None
     if view.kind == ROLE and view.trust_policy is not None:
@@ -1117,6 +1142,18 @@ def evaluate_with_privilege(
     for check in _CHECKS_BY_KIND.get(view.kind, ()):
         out.extend(check(p))
     return out, view.kind == ROOT or p.privileges.privileged
+
+
+def evaluate_without_policies(
+    view: IdentityView, ctx: RuleContext, *, privileged: bool
+) -> list[FindingResult]:
+    """The rules outside :data:`POLICY_RULES`, without reading the view's policies, for an
+    identity whose policy findings are already known (``privileged``: what they said)."""
+    p = _Pass(view=view, ctx=ctx, privileges=_NOT_ANALYSED, trust=None, known_privileged=privileged)
+    out: list[FindingResult] = []
+    for check in _OTHER_CHECKS_BY_KIND.get(view.kind, ()):
+        out.extend(check(p))
+    return out
 
 
 def is_privileged(view: IdentityView) -> bool:

@@ -16,17 +16,19 @@ accounts and access privileges at least once every six months.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Final
-
-if TYPE_CHECKING:
-    from inventory.risk.rules import FindingResult
+from typing import Final, Protocol
 
 TIERS: Final[tuple[str, ...]] = ("critical", "high", "medium", "low")
 
 REVIEW_CADENCE_DAYS: Final[dict[str, int]] = {"critical": 30, "high": 90, "medium": 180, "low": 180}
 
 
-def risk_tier(findings: Iterable[FindingResult], *, privileged: bool) -> str:
+class _Severe(Protocol):
+    @property
+    def severity(self) -> str: ...
+
+
+def risk_tier(findings: Iterable[_Severe], *, privileged: bool) -> str:
     """The tier of one identity from its open findings and its privilege (rules above)."""
     severities = {f.severity for f in findings}
     if "critical" in severities:

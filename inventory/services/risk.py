@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any, NamedTuple
 
 from django.conf import settings
@@ -37,7 +38,14 @@ from inventory.models import (
     RiskPass,
     RiskSettings,
 )
-from inventory.risk.rules import DEFAULT_THRESHOLDS, FindingResult, evaluate_with_privilege
+from inventory.risk.rules import (
+    DEFAULT_THRESHOLDS,
+    POLICY_RULES,
+    PRIVILEGE_RULES,
+    FindingResult,
+    evaluate_with_privilege,
+    evaluate_without_policies,
+)
 from inventory.risk.tiers import risk_tier
 from inventory.risk.view import CredentialView, IdentityView, RuleContext
 from inventory.services.bulk import PreSerialized, dumps, update_rows, upsert
@@ -56,9 +64,9 @@ _IDENTITY_FIELDS = (
     "created_at",
     "last_used_at",
     "tags",
-    "policies",
-    "trust_policy",
     "attributes",
+    "content_hash",
+    "risk_basis",
     "owner_id",
     "owner__is_active",
     "owner_team_id",
@@ -72,8 +80,11 @@ _IDENTITY_FIELDS = (
     "is_orphaned",
     "orphaned_since",
 )
-_JSON_FIELDS = ("tags", "policies", "trust_policy", "attributes")
+_JSON_FIELDS = ("tags", "attributes")
+_POLICY_FIELDS = ("policies", "trust_policy")  # read only for identities analysed again
 _FLAG_FIELDS = ("risk_tier", "is_stale", "stale_since", "is_orphaned", "orphaned_since")
+_UPDATE_FIELDS = (*_FLAG_FIELDS, "risk_basis")
+_RISK_CODE = ("evaluator.py", "escalation.py", "rules.py", "view.py")
 _CREDENTIAL_FIELDS = (
     "identity_id",
     "kind",
@@ -214,17 +225,22 @@ def risk_evaluate_slice(pass_id: int, first_id: int, last_id: int | None) -> Ris
 
 def _run(chunks: Iterable[_Chunk], *, now: datetime, counts: PassCounts) -> None:
     context = rule_context(now)
-    stale_after = timedelta(days=settings.NHIGOV_STALE_DAYS)
+    assess = functools.partial(
+        _assess_chunk,
+        context=context,
+        basis_of=policy_basis(context),
+        stale_after=timedelta(days=settings.NHIGOV_STALE_DAYS),
+        counts=counts,
+    )
     if connection.vendor == "postgresql" and not connection.in_atomic_block:
-        _run_pipelined(chunks, context=context, stale_after=stale_after, counts=counts)
+        _run_pipelined(chunks, assess, now=now)
         return
     for chunk in chunks:
-        writes = _assess_chunk(chunk, context=context, stale_after=stale_after, counts=counts)
-        _write_chunk(writes, now=now)
+        _write_chunk(assess(chunk), now=now)
 
 
 def _run_pipelined(
-    chunks: Iterable[_Chunk], *, context: RuleContext, stale_after: timedelta, counts: PassCounts
+    chunks: Iterable[_Chunk], assess: Callable[[_Chunk], _ChunkWrites], *, now: datetime
 ) -> None:
     """Evaluate chunk N+1 while a writer thread (its own connection) writes chunk N.
 
@@ -236,12 +252,10 @@ def _run_pipelined(
         pending: Future[None] | None = None
         try:
             for chunk in chunks:
-                writes = _assess_chunk(
-                    chunk, context=context, stale_after=stale_after, counts=counts
-                )
+                writes = assess(chunk)
                 if pending is not None:
                     pending.result()
-                pending = writer.submit(_write_chunk, writes, now=context.now)
+                pending = writer.submit(_write_chunk, writes, now=now)
             if pending is not None:
                 pending.result()
         finally:
@@ -302,8 +316,8 @@ def identity_view(row: dict[str, Any], credentials: Sequence[CredentialView]) ->
         created_at=row["created_at"],
         last_used_at=row["last_used_at"],
         tags=row["tags"] or {},
-        policies=row["policies"] or [],
-        trust_policy=row["trust_policy"],
+        policies=row.get("policies") or [],  # absent: the policies are not analysed again
+        trust_policy=row.get("trust_policy"),
         attributes=row["attributes"] or {},
         credentials=tuple(credentials),
         has_owner=has_owner,
@@ -324,37 +338,95 @@ class _ChunkWrites:
     reopened: list[list[Any]] = field(default_factory=list)
     identity_updates: list[dict[str, Any]] = field(default_factory=list)
     newly_stale: list[int] = field(default_factory=list)
+    # Analysed for the first time: what they are now is their baseline, not an event to review.
+    first_analysis: set[int] = field(default_factory=set)
     # A whole-range chunk: its unchanged findings are touched by one range UPDATE.
     scope: dict[str, Any] | None = None
 
 
-def _read_rows(chunk: _Chunk) -> list[dict[str, Any]]:
-    """The chunk's identities; JSON columns fetched as text and decoded here (a third faster than
+def _read_json(queryset: Any, fields: Sequence[str], names: Sequence[str]) -> list[dict[str, Any]]:
+    """Rows with the JSON columns ``names`` fetched as text and decoded here (a third faster than
     going through the JSON field's per-value converter)."""
-    plain = [f for f in _IDENTITY_FIELDS if f not in _JSON_FIELDS]
-    casts = {f"{name}__text": Cast(name, TextField()) for name in _JSON_FIELDS}
-    rows = list(Identity.objects.filter(**chunk.where("id")).values(*plain, **casts))
+    plain = [f for f in fields if f not in names]
+    casts = {f"{name}__text": Cast(name, TextField()) for name in names}
+    rows = list(queryset.values(*plain, **casts))
     loads = json.loads
     for row in rows:
-        for name in _JSON_FIELDS:
+        for name in names:
             text = row.pop(f"{name}__text")
             row[name] = None if text is None else loads(text)
     return rows
 
 
+def _read_rows(chunk: _Chunk, basis_of: Callable[[str], str]) -> list[dict[str, Any]]:
+    """The chunk's identities; policies and trust policy only for those whose policy findings
+    must be computed again (``basis``: what they will have been computed from)."""
+    rows = _read_json(Identity.objects.filter(**chunk.where("id")), _IDENTITY_FIELDS, _JSON_FIELDS)
+    stale: list[int] = []
+    for row in rows:
+        row["basis"] = basis_of(row["content_hash"])
+        if row["basis"] != row["risk_basis"]:
+            stale.append(row["id"])
+    if stale:
+        scope = chunk.where("id") if len(stale) == len(rows) else {"id__in": stale}
+        policies = {
+            r["id"]: r
+            for r in _read_json(
+                Identity.objects.filter(**scope), ("id", *_POLICY_FIELDS), _POLICY_FIELDS
+            )
+        }
+        for row in rows:
+            if row["id"] in policies:
+                row.update(policies[row["id"]])
+    return rows
+
+
+def policy_basis(context: RuleContext) -> Callable[[str], str]:
+    """``content_hash -> basis``: what an identity's policy findings depend on besides its own
+    content (the organization's and allow-listed accounts, the rules' code)."""
+    code = hashlib.blake2b(digest_size=16)
+    risk_dir = Path(evaluate_with_privilege.__code__.co_filename).parent
+    for name in _RISK_CODE:
+        code.update((risk_dir / name).read_bytes())
+    code.update(dumps(sorted(context.organization_account_ids)).encode())
+    code.update(dumps(sorted(context.trusted_account_ids)).encode())
+    suffix = code.hexdigest()
+
+    def basis(content_hash: str) -> str:
+        text = f"{content_hash}|{suffix}"
+        return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+    return basis
+
+
+class _Carried(NamedTuple):
+    """A policy finding carried over from the last analysis (only its severity counts)."""
+
+    severity: str
+
+
 def _assess_chunk(
-    chunk: _Chunk, *, context: RuleContext, stale_after: timedelta, counts: PassCounts
+    chunk: _Chunk,
+    *,
+    context: RuleContext,
+    basis_of: Callable[[str], str],
+    stale_after: timedelta,
+    counts: PassCounts,
 ) -> _ChunkWrites:
     """Evaluate one chunk and decide every write, without writing anything."""
     now = context.now
-    rows = _read_rows(chunk)
+    rows = _read_rows(chunk, basis_of)
     credentials = _credential_views(chunk)
-    existing: dict[tuple[int, str, str], _Existing] = {
-        (identity_id, rule_id, key): (pk, status, until, digest)
-        for pk, identity_id, rule_id, key, status, until, digest in Finding.objects.filter(
-            **chunk.where("identity_id")
-        ).values_list("id", "identity_id", "rule_id", "key", "status", "suppressed_until", "digest")
-    }
+    existing: dict[tuple[int, str, str], _Existing] = {}
+    policy_findings: dict[int, list[tuple[str, str, str, str]]] = defaultdict(list)
+    for pk, identity_id, rule_id, fkey, fstatus, until, digest, severity in Finding.objects.filter(
+        **chunk.where("identity_id")
+    ).values_list(
+        "id", "identity_id", "rule_id", "key", "status", "suppressed_until", "digest", "severity"
+    ):
+        existing[(identity_id, rule_id, fkey)] = (pk, fstatus, until, digest)
+        if rule_id in POLICY_RULES and fstatus != FindingStatus.RESOLVED:
+            policy_findings[identity_id].append((rule_id, fkey, fstatus, severity))
     out = _ChunkWrites(scope=chunk.where("identity_id") if chunk.whole_range else None)
     seen: set[tuple[int, str, str]] = set()
     for row in rows:
@@ -362,10 +434,22 @@ def _assess_chunk(
         creds = credentials.get(row["id"], [])
         gone = row["lifecycle_state"] in _GONE
         results: list[FindingResult] = []
+        counted: list[FindingResult | _Carried] = []
         privileged = False
-        if not gone:
+        if gone:
+            pass
+        elif "policies" in row:  # new content or context: analyse the policies again
             results, privileged = evaluate_with_privilege(identity_view(row, creds), context)
-        counted: list[FindingResult] = []
+        else:  # policy findings as last computed; the other rules run as always
+            carried = policy_findings.get(row["id"], [])
+            privileged = any(entry[0] in PRIVILEGE_RULES for entry in carried)
+            results = evaluate_without_policies(
+                identity_view(row, creds), context, privileged=privileged
+            )
+            for carried_rule, carried_key, carried_status, carried_severity in carried:
+                seen.add((row["id"], carried_rule, carried_key))
+                if carried_status == FindingStatus.OPEN:
+                    counted.append(_Carried(carried_severity))
         for result in results:
             key = (row["id"], result.rule_id, result.key[:256])
             seen.add(key)
@@ -404,7 +488,11 @@ def _assess_chunk(
             )
         tier = "low" if gone else risk_tier(counted, privileged=privileged)
         values = _flags(row, creds, tier=tier, stale_after=stale_after, now=now)
-        if any(values[f] != row[f] for f in _FLAG_FIELDS):
+        # Gone identities keep no policy findings; the next analysis starts afresh if they return.
+        values["risk_basis"] = "" if gone else row["basis"]
+        if not row["risk_basis"]:
+            out.first_analysis.add(row["id"])
+        if any(values[f] != row[f] for f in _UPDATE_FIELDS):
             if values["risk_tier"] != row["risk_tier"]:
                 counts.tiers_changed += 1
             if values["is_stale"] and not row["is_stale"]:
@@ -449,7 +537,7 @@ def _write_chunk(writes: _ChunkWrites, *, now: datetime) -> None:
             Finding.objects.filter(id__in=writes.still_seen[start : start + CHUNK]).update(
                 last_seen_at=now
             )
-        update_rows(Identity, writes.identity_updates, fields=_FLAG_FIELDS)
+        update_rows(Identity, writes.identity_updates, fields=_UPDATE_FIELDS)
         audit_record_many(
             [
                 {"verb": verb, "object_type": "inventory.finding", "details": {"findings": items}}
@@ -465,8 +553,12 @@ def _write_chunk(writes: _ChunkWrites, *, now: datetime) -> None:
     from reviews.services.triggers import review_triggers_from_risk  # event-triggered reviews
 
     review_triggers_from_risk(
-        stale_ids=writes.newly_stale,
-        admin_ids=[entry[0] for entry in writes.opened + writes.reopened if entry[1] == "PRIV-001"],
+        stale_ids=[i for i in writes.newly_stale if i not in writes.first_analysis],
+        admin_ids=[
+            entry[0]
+            for entry in writes.opened + writes.reopened
+            if entry[1] == "PRIV-001" and entry[0] not in writes.first_analysis
+        ],
         now=now,
     )
 

@@ -315,3 +315,70 @@ def test_small_estates_get_one_slice(
     with django_capture_on_commit_callbacks(execute=True):
         record = risk.risk_full_pass_start(dispatch=lambda *args: queued.append(args), slices=4)
     assert record.slices == 1 and queued == [(record.pk, 0, None)]
+
+
+def _vendor_trust(account_id: str) -> dict[str, Any]:
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{account_id}:root"},
+                "Action": "sts:AssumeRole",
+                "Condition": {"StringEquals": {"sts:ExternalId": "x1"}},
+            }
+        ],
+    }
+
+
+def test_policy_findings_are_carried_over_while_the_content_is_unchanged(
+    account: Account,
+) -> None:
+    load(account, role("admin", used=1, policies=[ADMIN_POLICY]))
+    risk_evaluate(now=NOW)
+    identity = Identity.objects.get(name="admin")
+    assert identity.risk_basis and open_rules("admin") == {"PRIV-001", "OWN-001"}
+    assert identity.risk_tier == "critical"
+    own = Finding.objects.get(identity=identity, rule_id="OWN-001")
+    assert own.severity == "high"  # privileged
+    # The policies change behind discovery's back (same content hash): a pass carries the
+    # policy findings over without reading them, and still knows the identity is privileged.
+    Identity.objects.filter(pk=identity.pk).update(policies=[])
+    risk_evaluate(now=NOW + timedelta(hours=1))
+    identity.refresh_from_db()
+    assert open_rules("admin") == {"PRIV-001", "OWN-001"} and identity.risk_tier == "critical"
+    own.refresh_from_db()
+    assert own.severity == "high"
+    # Discovery sees the change (new content hash): analysed again, the admin finding resolves.
+    Identity.objects.filter(pk=identity.pk).update(content_hash="changed")
+    risk_evaluate(now=NOW + timedelta(hours=2))
+    identity.refresh_from_db()
+    assert open_rules("admin") == {"OWN-001"} and identity.risk_tier == "medium"
+
+
+def test_allow_listing_an_account_analyses_trust_policies_again(account: Account) -> None:
+    security = UserFactory(username="sec", role="security_admin")
+    load(account, role("vendor", used=1, trust=_vendor_trust("222233334444")))
+    risk_evaluate(now=NOW)
+    assert "ROLE-003" in open_rules("vendor")
+    risk_evaluate(now=NOW + timedelta(hours=1))
+    assert "ROLE-003" in open_rules("vendor")  # carried over
+    risk_settings_update(actor=security, trusted_account_ids=["222233334444"], reason="vendor")
+    risk_evaluate(now=NOW + timedelta(hours=2))
+    assert "ROLE-003" not in open_rules("vendor")
+
+
+def test_a_suppressed_policy_finding_stays_suppressed_when_carried_over(
+    account: Account,
+) -> None:
+    security = UserFactory(username="sec", role="security_admin")
+    load(account, role("admin", used=1, policies=[ADMIN_POLICY], tags={"owner": "x"}))
+    risk_evaluate(now=NOW)
+    finding = Finding.objects.get(identity__name="admin", rule_id="PRIV-001")
+    finding_suppress(finding=finding, actor=security, reason="Break-glass admin, vaulted")
+    risk_evaluate(now=NOW + timedelta(hours=1))
+    finding.refresh_from_db()
+    identity = Identity.objects.get(name="admin")
+    assert finding.status == FindingStatus.SUPPRESSED
+    # Suppressed findings do not count towards the tier, but the identity is still privileged.
+    assert identity.risk_tier == "high"  # OWN-001 rated high because privileged

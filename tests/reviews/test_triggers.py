@@ -9,6 +9,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from inventory.models import Identity
 from inventory.services.people import person_deactivate
 from inventory.services.risk import risk_evaluate
 from inventory.services.teams import team_member_remove
@@ -67,6 +68,7 @@ def test_an_identity_that_became_stale_is_reviewed(estate, on_commit) -> None:  
     now = timezone.now()
     idle = make_identity("idle-role", owner=estate.bob, used_days=120, created_days=500, now=now)
     with on_commit():
+        risk_evaluate(identity_ids=[idle.pk], now=now - timedelta(days=100))  # baseline: in use
         risk_evaluate(identity_ids=[idle.pk], now=now)
     campaigns = event_campaigns(TriggerReason.BECAME_STALE)
     assert [c.trigger_identity for c in campaigns] == [idle]
@@ -79,8 +81,11 @@ def test_an_identity_that_became_stale_is_reviewed(estate, on_commit) -> None:  
 
 def test_an_administrator_policy_attached_is_reviewed(estate, on_commit) -> None:  # type: ignore[no-untyped-def]
     role = make_identity("deploy-role", owner=estate.bob, used_days=1)
-    role.policies = [ADMIN_POLICY]
-    role.save()
+    with on_commit():
+        risk_evaluate(identity_ids=[role.pk])  # the baseline: no admin policy
+    Identity.objects.filter(pk=role.pk).update(  # as discovery writes it
+        policies=[ADMIN_POLICY], content_hash="changed by discovery"
+    )
     with on_commit():
         risk_evaluate(identity_ids=[role.pk])
     campaigns = event_campaigns(TriggerReason.ADMIN_POLICY)
@@ -99,6 +104,19 @@ def test_a_first_discovery_is_not_an_event(estate, on_commit) -> None:  # type: 
     with on_commit():
         risk_evaluate(identity_ids=[fresh.pk], now=now)
     assert not Campaign.objects.exists()
+
+
+def test_the_first_analysis_of_an_existing_estate_is_a_baseline(estate, on_commit) -> None:  # type: ignore[no-untyped-def]
+    """Turning nhigov on over an old estate reviews its admins and stale identities in the
+    scheduled campaigns, not in one event campaign each."""
+    admin = make_identity("old-admin", owner=estate.bob, used_days=1, created_days=400)
+    admin.policies = [ADMIN_POLICY]
+    admin.save()
+    idle = make_identity("old-idle", owner=estate.bob, used_days=200, created_days=500)
+    with on_commit():
+        risk_evaluate(identity_ids=[admin.pk, idle.pk])
+    assert not Campaign.objects.exists()
+    assert Identity.objects.get(pk=idle.pk).is_stale
 
 
 def test_triggers_can_be_switched_off(estate, on_commit, settings) -> None:  # type: ignore[no-untyped-def]
