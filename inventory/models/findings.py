@@ -57,6 +57,22 @@ class Finding(models.Model):
         return f"{self.rule_id} on {self.identity_id} ({self.status})"
 
 
+class RiskBasis(models.Model):
+    """What the risk engine's policy rules last saw for one identity: a hash of its discovered
+    content, the organization's and allow-listed accounts and the rules' code. While it is
+    unchanged a pass carries the policy findings over instead of analysing the policies again.
+    Kept apart from the identity's wide, much-indexed row so that recording it is a narrow write.
+    """
+
+    identity = models.OneToOneField(
+        "inventory.Identity", primary_key=True, on_delete=models.CASCADE, related_name="+"
+    )
+    basis = models.CharField(max_length=32)
+
+    def __str__(self) -> str:
+        return f"risk basis of {self.identity_id}"
+
+
 class RiskPass(models.Model):
     """One run of the risk engine: incremental (after a discovery) or full (periodic)."""
 

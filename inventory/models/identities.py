@@ -110,11 +110,6 @@ class Identity(models.Model):
     risk_tier = models.CharField(max_length=16, choices=RiskTier.choices, default=RiskTier.LOW)
 
     content_hash = models.CharField(max_length=32)
-    # What the risk engine's policy rules last saw (content hash, organization accounts, rule
-    # code): while it is unchanged a pass carries their findings over instead of re-analysing.
-    risk_basis = models.CharField(
-        max_length=32, blank=True, default="", db_default="", editable=False
-    )
     updated_at = models.DateTimeField()
 
     objects = IdentityQuerySet.as_manager()

@@ -35,6 +35,7 @@ from inventory.models import (
     Finding,
     Identity,
     LeakedKey,
+    RiskBasis,
     RiskPass,
     RiskSettings,
 )
@@ -66,7 +67,6 @@ _IDENTITY_FIELDS = (
     "tags",
     "attributes",
     "content_hash",
-    "risk_basis",
     "owner_id",
     "owner__is_active",
     "owner_team_id",
@@ -83,7 +83,6 @@ _IDENTITY_FIELDS = (
 _JSON_FIELDS = ("tags", "attributes")
 _POLICY_FIELDS = ("policies", "trust_policy")  # read only for identities analysed again
 _FLAG_FIELDS = ("risk_tier", "is_stale", "stale_since", "is_orphaned", "orphaned_since")
-_UPDATE_FIELDS = (*_FLAG_FIELDS, "risk_basis")
 _RISK_CODE = ("evaluator.py", "escalation.py", "rules.py", "view.py")
 _CREDENTIAL_FIELDS = (
     "identity_id",
@@ -340,6 +339,7 @@ class _ChunkWrites:
     newly_stale: list[int] = field(default_factory=list)
     # Analysed for the first time: what they are now is their baseline, not an event to review.
     first_analysis: set[int] = field(default_factory=set)
+    bases: list[dict[str, Any]] = field(default_factory=list)  # RiskBasis rows that changed
     # A whole-range chunk: its unchanged findings are touched by one range UPDATE.
     scope: dict[str, Any] | None = None
 
@@ -362,8 +362,12 @@ def _read_rows(chunk: _Chunk, basis_of: Callable[[str], str]) -> list[dict[str, 
     """The chunk's identities; policies and trust policy only for those whose policy findings
     must be computed again (``basis``: what they will have been computed from)."""
     rows = _read_json(Identity.objects.filter(**chunk.where("id")), _IDENTITY_FIELDS, _JSON_FIELDS)
+    known = dict(
+        RiskBasis.objects.filter(**chunk.where("identity_id")).values_list("identity_id", "basis")
+    )
     stale: list[int] = []
     for row in rows:
+        row["risk_basis"] = known.get(row["id"], "")
         row["basis"] = basis_of(row["content_hash"])
         if row["basis"] != row["risk_basis"]:
             stale.append(row["id"])
@@ -489,10 +493,12 @@ def _assess_chunk(
         tier = "low" if gone else risk_tier(counted, privileged=privileged)
         values = _flags(row, creds, tier=tier, stale_after=stale_after, now=now)
         # Gone identities keep no policy findings; the next analysis starts afresh if they return.
-        values["risk_basis"] = "" if gone else row["basis"]
+        basis = "" if gone else row["basis"]
+        if basis != row["risk_basis"]:
+            out.bases.append({"identity_id": row["id"], "basis": basis})
         if not row["risk_basis"]:
             out.first_analysis.add(row["id"])
-        if any(values[f] != row[f] for f in _UPDATE_FIELDS):
+        if any(values[f] != row[f] for f in _FLAG_FIELDS):
             if values["risk_tier"] != row["risk_tier"]:
                 counts.tiers_changed += 1
             if values["is_stale"] and not row["is_stale"]:
@@ -537,7 +543,8 @@ def _write_chunk(writes: _ChunkWrites, *, now: datetime) -> None:
             Finding.objects.filter(id__in=writes.still_seen[start : start + CHUNK]).update(
                 last_seen_at=now
             )
-        update_rows(Identity, writes.identity_updates, fields=_UPDATE_FIELDS)
+        update_rows(Identity, writes.identity_updates, fields=_FLAG_FIELDS)
+        upsert(RiskBasis, writes.bases, unique_fields=("identity_id",), update_fields=("basis",))
         audit_record_many(
             [
                 {"verb": verb, "object_type": "inventory.finding", "details": {"findings": items}}
