@@ -37,8 +37,16 @@ class IdentityQuerySet(models.QuerySet["Identity"]):
             return self.none()
         if user.sees_all_identities:
             return self
-        # A subquery, not a join: no DISTINCT over a million rows.
-        return self.filter(Q(owner=user) | Q(owner_team__in=user.teams.values("id")))
+        # The team ids as a list, read once per request (kept on the user object): with an
+        # ``IN (subquery)`` PostgreSQL plans the OR as a scan of every identity (0.3-4 s at a
+        # million rows); with constants it combines the owner and team indexes (milliseconds).
+        team_ids = getattr(user, "_nhigov_team_ids", None)
+        if team_ids is None:
+            team_ids = list(user.teams.order_by("id").values_list("id", flat=True))
+            setattr(user, "_nhigov_team_ids", team_ids)  # noqa: B010 - a per-request cache
+        if not team_ids:
+            return self.filter(owner=user)
+        return self.filter(Q(owner=user) | Q(owner_team_id__in=team_ids))
 
 
 class Identity(models.Model):
