@@ -3,11 +3,13 @@ and their results recorded (executing them at the provider is the remediation wo
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 
 from inventory.choices import (
@@ -52,6 +54,8 @@ def _set_lifecycle(
     Identity.objects.filter(pk=identity_id).update(
         lifecycle_state=to_state, lifecycle_changed_at=now
     )
+    if to_state in _NOT_DEPROVISIONABLE:  # gone or disabled: its findings and tier follow
+        transaction.on_commit(functools.partial(_reevaluate, identity_id))
     IdentityEvent.objects.create(
         identity_id=identity_id,
         kind=IdentityEventKind.STATE_CHANGED,
@@ -73,6 +77,12 @@ def _set_lifecycle(
         at=now,
     )
     return str(from_state)
+
+
+def _reevaluate(identity_id: int) -> None:
+    from inventory.tasks import risk_evaluate_identities
+
+    risk_evaluate_identities.delay([identity_id])
 
 
 def remediation_request_create(
@@ -167,8 +177,6 @@ def remediation_record_result(
     The item follows (``remediated`` / ``remediation_failed``) while its campaign is open; once
     the campaign is closed the item is sealed and only the request carries the result.
     """
-    from django.db import transaction
-
     now = now or timezone.now()
     if actor is not None and not actor.can_assign_owners:
         raise NotAllowed("Only the security team can record remediation results.")

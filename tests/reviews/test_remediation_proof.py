@@ -162,3 +162,41 @@ def test_a_partial_run_proves_nothing_and_a_complete_one_does(campaign: Any, est
     assert request.verification == "gone" and request.verified_by_run is None
     assert request.status == RemediationStatus.SUCCEEDED
     assert item_of(campaign, estate.old).status == ItemStatus.REMEDIATED
+
+
+def test_a_deprovisioned_identity_is_evaluated_again(  # type: ignore[no-untyped-def]
+    campaign, estate, security_user, django_capture_on_commit_callbacks
+) -> None:
+    from django.utils import timezone
+
+    from inventory.models import Finding, Identity
+    from reviews.choices import RemediationStatus
+    from reviews.models import RemediationRequest
+    from reviews.services.decisions import item_decide
+    from reviews.services.remediation import remediation_record_result
+    from tests.reviews.factories import item_of
+
+    now = timezone.now()
+    Finding.objects.update_or_create(  # what the engine found before the deprovisioning
+        identity=estate.admin,
+        rule_id="PRIV-001",
+        key="",
+        defaults={
+            "severity": "critical",
+            "status": "open",
+            "message": "Full admin.",
+            "first_seen_at": now,
+            "last_seen_at": now,
+        },
+    )
+    Identity.objects.filter(pk=estate.admin.pk).update(risk_tier="critical")
+    item = item_of(campaign, estate.admin)
+    item_decide(item=item, actor=estate.olivia, outcome="deprovision", justification="Not needed.")
+    request = RemediationRequest.objects.get(item=item, status=RemediationStatus.REQUESTED)
+    with django_capture_on_commit_callbacks(execute=True):
+        remediation_record_result(
+            request=request, actor=security_user, succeeded=True, note="Deleted by hand."
+        )
+    identity = Identity.objects.get(pk=estate.admin.pk)
+    assert identity.lifecycle_state == "deprovisioned" and identity.risk_tier == "low"
+    assert not Finding.objects.filter(identity=identity, status="open").exists()

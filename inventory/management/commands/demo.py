@@ -97,6 +97,10 @@ class Command(BaseCommand):
                 if ensure_demo_closed_campaign(rediscover=lambda: self._discover(source)):
                     self.stdout.write("Closed last quarter's sandbox review (evidence bundle).")
                 ensure_demo_campaign()
+                from nhigov.audit import audit_verify
+
+                # As the daily task would have: the auditor's pages show a verified trail.
+                self.stdout.write(f"Audit trail: {audit_verify().message}")
             else:
                 self.stdout.write(
                     f"Using the inventory discovered {last.finished_at:%Y-%m-%d %H:%M} UTC "
