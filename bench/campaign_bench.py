@@ -99,6 +99,125 @@ POLICY = (
 )
 
 
+def insert_identities(cur: Any, n: int, queue: int) -> None:
+    """People, teams, accounts and N identities (``queue`` of them owned by bench-owner), with
+    SQL on an open cursor; everything of a previous run truncated first."""
+    cur.execute(
+        "TRUNCATE reviews_remediationrequest, reviews_reviewassignment, "
+        "reviews_reminderlog, reviews_reviewersignoff, reviews_reviewdecision, "
+        "reviews_reviewitem, reviews_campaign, inventory_finding, inventory_credential, "
+        "inventory_identityevent, inventory_identity, inventory_team_members, "
+        "inventory_team, inventory_account RESTART IDENTITY CASCADE"
+    )
+    cur.execute("DELETE FROM nhigov_user WHERE username LIKE 'bench-%%'", [])
+    cur.execute(
+        "INSERT INTO nhigov_user (password, is_superuser, username, first_name, last_name, "
+        "email, is_staff, is_active, date_joined, role, left_at) "
+        "SELECT '!', false, 'bench-' || g, 'Person', g::text, 'person' || g || "
+        "'@bench.example', false, g %% 40 <> 0, now(), 'owner', NULL "
+        "FROM generate_series(1, %s) g",
+        [PEOPLE],
+    )
+    cur.execute(
+        "INSERT INTO nhigov_user (password, is_superuser, username, first_name, last_name, "
+        "email, is_staff, is_active, date_joined, role, left_at) VALUES "
+        "('!', false, 'bench-owner', 'Bench', 'Owner', 'owner@bench.example', false, true, "
+        "now(), 'owner', NULL), ('!', false, 'bench-security', 'Bench', 'Security', "
+        "'security@bench.example', false, true, now(), 'security_admin', NULL)",
+        [],
+    )
+    cur.execute(
+        "INSERT INTO inventory_team (name, description, manager_id) "
+        "SELECT 'team-' || g, '', (SELECT id FROM nhigov_user WHERE username = 'bench-' || g) "
+        "FROM generate_series(1, %s) g",
+        [TEAMS],
+    )
+    cur.execute(
+        "INSERT INTO inventory_team_members (team_id, user_id) "
+        "SELECT t.id, u.id FROM inventory_team t JOIN nhigov_user u "
+        "ON u.username LIKE 'bench-%%' AND u.username NOT IN ('bench-owner', 'bench-security') "
+        "AND (split_part(u.username, '-', 2)::int %% %s) + 1 = split_part(t.name, '-', 2)::int",
+        [TEAMS],
+    )
+    cur.execute(
+        "INSERT INTO inventory_account (provider, account_id, name, email, source_id, "
+        "is_management, last_run_id, last_complete_at) "
+        "SELECT 'aws', lpad((100000000000 + g)::text, 12, '0'), 'account-' || g, '', NULL, "
+        "false, NULL, now() FROM generate_series(1, %s) g",
+        [ACCOUNTS],
+    )
+    cur.execute(
+        """
+        WITH people AS (
+          SELECT array_agg(id ORDER BY id) AS ids FROM nhigov_user
+          WHERE username LIKE 'bench-%%' AND username NOT IN ('bench-owner', 'bench-security')
+        ), teams AS (SELECT array_agg(id ORDER BY id) AS ids FROM inventory_team),
+        accounts AS (SELECT array_agg(id ORDER BY id) AS ids FROM inventory_account),
+        me AS (SELECT id FROM nhigov_user WHERE username = 'bench-owner'),
+        rows AS (
+          SELECT g,
+            (ARRAY['iam_user','iam_role','iam_role','secret','instance_profile'])[1 + g %% 5]
+              AS kind,
+            CASE WHEN g %% 7 = 0 THEN NULL
+                 ELSE now() - make_interval(days => (g * 37) %% 200, secs => g %% 3600) END
+              AS used,
+            (ARRAY['low','low','low','low','low','medium','medium','medium','high',
+                   'critical'])[1 + g %% 10] AS tier
+          FROM generate_series(1, %(n)s) g
+        )
+        INSERT INTO inventory_identity (account_id, provider, kind, native_id, arn,
+          provider_id, name, path, region, tags, created_at, first_seen_at, last_used_at,
+          last_used_service, last_used_region, classification, classification_evidence,
+          owner_id, owner_team_id, owner_source, owner_evidence, owner_raw, owner_unmatched,
+          lifecycle_state, lifecycle_changed_at, vanished_at, policies, trust_policy,
+          groups, attributes, permissions_summary, is_privileged, is_orphaned,
+          orphaned_since, is_stale, stale_since, risk_tier, content_hash, updated_at)
+        SELECT
+          accounts.ids[1 + g %% %(accounts)s], 'aws', kind,
+          'arn:aws:iam::' || (100000000001 + g %% %(accounts)s) || ':' || kind
+            || '/bench-' || g,
+          'arn:aws:iam::' || (100000000001 + g %% %(accounts)s) || ':' || kind
+            || '/bench-' || g,
+          'AIDA' || g, 'bench-' || g, '/', '',
+          jsonb_build_object('team', 'team-' || (1 + g %% %(teams)s), 'env', 'prod',
+                             'owner', 'person' || (1 + g %% %(people)s) || '@bench.example'),
+          now() - make_interval(days => 200 + g %% 700), now() - interval '30 days', used,
+          CASE WHEN used IS NULL THEN '' ELSE 's3' END,
+          CASE WHEN used IS NULL THEN '' ELSE 'us-east-1' END,
+          CASE WHEN kind = 'iam_user' AND g %% 97 = 0 THEN 'machine_used_by_person'
+               ELSE 'machine' END,
+          '{}'::jsonb,
+          CASE WHEN g <= %(queue)s THEN me.id ELSE people.ids[1 + g %% %(people)s] END,
+          teams.ids[1 + g %% %(teams)s], 'tag', '{}'::jsonb, '', false,
+          CASE WHEN g %% 250 = 0 THEN 'vanished' ELSE 'active' END, now(), NULL,
+          jsonb_build_array(
+            jsonb_build_object('name', 'bench-managed-' || (g %% 50), 'source', 'managed',
+                               'document', %(policy)s::jsonb),
+            jsonb_build_object('name', 'bench-inline-' || g, 'source', 'inline',
+                               'document', %(policy)s::jsonb)),
+          NULL, '[]'::jsonb, '{}'::jsonb,
+          jsonb_build_object('admin', g %% 101 = 0,
+            'services', '["dynamodb", "s3", "sqs"]'::jsonb,
+            'wildcard_actions', CASE WHEN g %% 101 = 0 THEN '["*"]'::jsonb ELSE '[]'::jsonb END,
+            'sensitive_wildcards', '[]'::jsonb, 'allow_statements', 2,
+            'deny_statements', 0, 'policy_count', 2),
+          g %% 101 = 0, false, NULL,
+          used IS NULL OR used < now() - interval '90 days',
+          CASE WHEN used < now() - interval '90 days' THEN used + interval '90 days' END,
+          tier, md5(g::text), now()
+        FROM rows, people, teams, accounts, me
+        """,
+        {
+            "n": n,
+            "queue": queue,
+            "people": PEOPLE,
+            "teams": TEAMS,
+            "accounts": ACCOUNTS,
+            "policy": POLICY,
+        },
+    )
+
+
 def populate(n: int, queue: int) -> None:
     """Fill the scratch database with SQL (seconds, not minutes); reused when already there."""
     from django.db import connection, transaction
@@ -114,120 +233,7 @@ def populate(n: int, queue: int) -> None:
         return
     started = time.perf_counter()
     with transaction.atomic(), connection.cursor() as cur:
-        cur.execute(
-            "TRUNCATE reviews_remediationrequest, reviews_reviewassignment, "
-            "reviews_reminderlog, reviews_reviewersignoff, reviews_reviewdecision, "
-            "reviews_reviewitem, reviews_campaign, inventory_finding, inventory_credential, "
-            "inventory_identityevent, inventory_identity, inventory_team_members, "
-            "inventory_team, inventory_account RESTART IDENTITY CASCADE"
-        )
-        cur.execute("DELETE FROM nhigov_user WHERE username LIKE 'bench-%%'", [])
-        cur.execute(
-            "INSERT INTO nhigov_user (password, is_superuser, username, first_name, last_name, "
-            "email, is_staff, is_active, date_joined, role, left_at) "
-            "SELECT '!', false, 'bench-' || g, 'Person', g::text, 'person' || g || "
-            "'@bench.example', false, g %% 40 <> 0, now(), 'owner', NULL "
-            "FROM generate_series(1, %s) g",
-            [PEOPLE],
-        )
-        cur.execute(
-            "INSERT INTO nhigov_user (password, is_superuser, username, first_name, last_name, "
-            "email, is_staff, is_active, date_joined, role, left_at) VALUES "
-            "('!', false, 'bench-owner', 'Bench', 'Owner', 'owner@bench.example', false, true, "
-            "now(), 'owner', NULL), ('!', false, 'bench-security', 'Bench', 'Security', "
-            "'security@bench.example', false, true, now(), 'security_admin', NULL)",
-            [],
-        )
-        cur.execute(
-            "INSERT INTO inventory_team (name, description, manager_id) "
-            "SELECT 'team-' || g, '', (SELECT id FROM nhigov_user WHERE username = 'bench-' || g) "
-            "FROM generate_series(1, %s) g",
-            [TEAMS],
-        )
-        cur.execute(
-            "INSERT INTO inventory_team_members (team_id, user_id) "
-            "SELECT t.id, u.id FROM inventory_team t JOIN nhigov_user u "
-            "ON u.username LIKE 'bench-%%' AND u.username NOT IN ('bench-owner', 'bench-security') "
-            "AND (split_part(u.username, '-', 2)::int %% %s) + 1 = split_part(t.name, '-', 2)::int",
-            [TEAMS],
-        )
-        cur.execute(
-            "INSERT INTO inventory_account (provider, account_id, name, email, source_id, "
-            "is_management, last_run_id, last_complete_at) "
-            "SELECT 'aws', lpad((100000000000 + g)::text, 12, '0'), 'account-' || g, '', NULL, "
-            "false, NULL, now() FROM generate_series(1, %s) g",
-            [ACCOUNTS],
-        )
-        cur.execute(
-            """
-            WITH people AS (
-              SELECT array_agg(id ORDER BY id) AS ids FROM nhigov_user
-              WHERE username LIKE 'bench-%%' AND username NOT IN ('bench-owner', 'bench-security')
-            ), teams AS (SELECT array_agg(id ORDER BY id) AS ids FROM inventory_team),
-            accounts AS (SELECT array_agg(id ORDER BY id) AS ids FROM inventory_account),
-            me AS (SELECT id FROM nhigov_user WHERE username = 'bench-owner'),
-            rows AS (
-              SELECT g,
-                (ARRAY['iam_user','iam_role','iam_role','secret','instance_profile'])[1 + g %% 5]
-                  AS kind,
-                CASE WHEN g %% 7 = 0 THEN NULL
-                     ELSE now() - make_interval(days => (g * 37) %% 200, secs => g %% 3600) END
-                  AS used,
-                (ARRAY['low','low','low','low','low','medium','medium','medium','high',
-                       'critical'])[1 + g %% 10] AS tier
-              FROM generate_series(1, %(n)s) g
-            )
-            INSERT INTO inventory_identity (account_id, provider, kind, native_id, arn,
-              provider_id, name, path, region, tags, created_at, first_seen_at, last_used_at,
-              last_used_service, last_used_region, classification, classification_evidence,
-              owner_id, owner_team_id, owner_source, owner_evidence, owner_raw, owner_unmatched,
-              lifecycle_state, lifecycle_changed_at, vanished_at, policies, trust_policy,
-              groups, attributes, permissions_summary, is_privileged, is_orphaned,
-              orphaned_since, is_stale, stale_since, risk_tier, content_hash, updated_at)
-            SELECT
-              accounts.ids[1 + g %% %(accounts)s], 'aws', kind,
-              'arn:aws:iam::' || (100000000001 + g %% %(accounts)s) || ':' || kind
-                || '/bench-' || g,
-              'arn:aws:iam::' || (100000000001 + g %% %(accounts)s) || ':' || kind
-                || '/bench-' || g,
-              'AIDA' || g, 'bench-' || g, '/', '',
-              jsonb_build_object('team', 'team-' || (1 + g %% %(teams)s), 'env', 'prod',
-                                 'owner', 'person' || (1 + g %% %(people)s) || '@bench.example'),
-              now() - make_interval(days => 200 + g %% 700), now() - interval '30 days', used,
-              CASE WHEN used IS NULL THEN '' ELSE 's3' END,
-              CASE WHEN used IS NULL THEN '' ELSE 'us-east-1' END,
-              CASE WHEN kind = 'iam_user' AND g %% 97 = 0 THEN 'machine_used_by_person'
-                   ELSE 'machine' END,
-              '{}'::jsonb,
-              CASE WHEN g <= %(queue)s THEN me.id ELSE people.ids[1 + g %% %(people)s] END,
-              teams.ids[1 + g %% %(teams)s], 'tag', '{}'::jsonb, '', false,
-              CASE WHEN g %% 250 = 0 THEN 'vanished' ELSE 'active' END, now(), NULL,
-              jsonb_build_array(
-                jsonb_build_object('name', 'bench-managed-' || (g %% 50), 'source', 'managed',
-                                   'document', %(policy)s::jsonb),
-                jsonb_build_object('name', 'bench-inline-' || g, 'source', 'inline',
-                                   'document', %(policy)s::jsonb)),
-              NULL, '[]'::jsonb, '{}'::jsonb,
-              jsonb_build_object('admin', g %% 101 = 0,
-                'services', '["dynamodb", "s3", "sqs"]'::jsonb,
-                'wildcard_actions', CASE WHEN g %% 101 = 0 THEN '["*"]'::jsonb ELSE '[]'::jsonb END,
-                'sensitive_wildcards', '[]'::jsonb, 'allow_statements', 2,
-                'deny_statements', 0, 'policy_count', 2),
-              g %% 101 = 0, false, NULL,
-              used IS NULL OR used < now() - interval '90 days',
-              CASE WHEN used < now() - interval '90 days' THEN used + interval '90 days' END,
-              tier, md5(g::text), now()
-            FROM rows, people, teams, accounts, me
-            """,
-            {
-                "n": n,
-                "queue": queue,
-                "people": PEOPLE,
-                "teams": TEAMS,
-                "accounts": ACCOUNTS,
-                "policy": POLICY,
-            },
-        )
+        insert_identities(cur, n, queue)
         cur.execute(
             "INSERT INTO inventory_credential (identity_id, kind, native_id, status, created_at, "
             "last_used_at, last_used_service, last_used_region, last_rotated_at, attributes) "
