@@ -135,6 +135,9 @@ NHIGOV_RISK_PASS_SECONDS = env.int("NHIGOV_RISK_PASS_SECONDS", default=6 * 3600)
 NHIGOV_RISK_SLICES = env.int("NHIGOV_RISK_SLICES", default=2)
 # How often the audit chain is recomputed end to end (an e-mail to security admins if broken).
 NHIGOV_AUDIT_VERIFY_SECONDS = env.int("NHIGOV_AUDIT_VERIFY_SECONDS", default=86400)
+# An Ed25519 private key (PEM) kept outside the database, e.g. a mounted secret: when set, every
+# evidence manifest (campaign bundles, inventory snapshots) is signed with it, chain head included.
+NHIGOV_EVIDENCE_SIGNING_KEY_FILE = env.str("NHIGOV_EVIDENCE_SIGNING_KEY_FILE", default="")
 # How often the dashboard's snapshot of the key counts is refreshed (one row kept per day).
 NHIGOV_SNAPSHOT_SECONDS = env.int("NHIGOV_SNAPSHOT_SECONDS", default=6 * 3600)
 
