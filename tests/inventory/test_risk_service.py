@@ -390,3 +390,16 @@ def test_a_suppressed_policy_finding_stays_suppressed_when_carried_over(
     assert finding.status == FindingStatus.SUPPRESSED
     # Suppressed findings do not count towards the tier, but the identity is still privileged.
     assert identity.risk_tier == "high"  # OWN-001 rated high because privileged
+
+
+def test_the_beat_task_queues_the_slices_that_close_the_pass(
+    account: Account, django_capture_on_commit_callbacks: Any
+) -> None:
+    from inventory.tasks import risk_full_pass
+
+    load(account, role("idle", used=None, created=300))
+    with django_capture_on_commit_callbacks(execute=True):
+        pk = risk_full_pass()  # Celery runs eagerly in tests: the slice runs here
+    record = RiskPass.objects.get(pk=pk)
+    assert record.full and record.finished_at is not None and record.identities == 1
+    assert "ROLE-001" in open_rules("idle")
