@@ -14,4 +14,7 @@ COPY static ./static
 RUN SECRET_KEY=collectstatic-only ALLOWED_HOSTS=localhost python manage.py collectstatic --noinput
 USER nhigov
 EXPOSE 8000
-CMD ["gunicorn", "nhigov.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+# Threaded workers: the main thread keeps the worker's heartbeat while a request thread streams a
+# long export (a million-row CSV, a large campaign's evidence bundle), which a sync worker's
+# 30 s timeout would kill.
+CMD ["gunicorn", "nhigov.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--worker-class", "gthread", "--threads", "4", "--timeout", "60", "--access-logfile", "-"]
