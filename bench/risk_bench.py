@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import cProfile
 import multiprocessing
+import os
 import pstats
 import sys
 import time
@@ -38,12 +39,12 @@ EXPLANATION = (
     "02) reuse their findings while the identity's discovered content, the organization's "
     'accounts and the rules\' code are unchanged (`RiskBasis`), and the "rules upgrade" row'
     " forces all 100k policy sets through the evaluator again. The first pass over a fresh"
-    "ly discovered estate is slower because it is mostly writing: 330k findings inserted a"
-    "nd a tier and flags written on nearly every identity row, whose 23 indexes (trigram s"
-    "earch included) make each update costly (per 20k identities: 7.7 s evaluating, 6.0 s "
-    "writing of which 3.9 s identity updates). In production that cost is paid once, sprea"
-    "d over the first discovery's incremental passes. Machine: 2 cores, load average 1.5-3"
-    " (the lead's other work)."
+    "ly discovered estate also inserts every finding and writes a tier and flags on nearly"
+    " every identity row, whose 20 indexes (trigram search included) make each update cost"
+    "ly; in production that cost is paid once, spread over the first discovery's increment"
+    "al passes. Python's cyclic garbage collector is paused while a chunk is evaluated (it"
+    " cost about 40% of the evaluation: it walked the caches and rows again and again whil"
+    "e nothing cyclic was freed)."
 )
 
 
@@ -126,6 +127,7 @@ def main(argv: list[str] | None = None) -> int:
     loaded = time.perf_counter() - started
     del records
     now = synthetic.NOW + timedelta(days=1)
+    load_before = " / ".join(f"{x:.1f}" for x in os.getloadavg())
     profiler = cProfile.Profile() if args.profile else None
     started = time.perf_counter()
     if profiler:
@@ -184,6 +186,8 @@ def main(argv: list[str] | None = None) -> int:
                     "evaluation alone (no database) is timed by `bench/risk_timing.py`.",
                     "",
                     EXPLANATION,
+                    "",
+                    f"Load average (1/5/15 min) before the passes: {load_before}; 2 cores.",
                     "",
                     "Reproduce: `.venv/bin/python bench/risk_bench.py --identities 100000 "
                     "--write-docs` (scratch database `nhigov_bench_risk`).",

@@ -9,7 +9,9 @@ Incremental after each discovery (the identities it touched), full on a schedule
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import gc
 import hashlib
 import json
 from collections import defaultdict
@@ -222,15 +224,32 @@ def risk_evaluate_slice(pass_id: int, first_id: int, last_id: int | None) -> Ris
     return record
 
 
+@contextlib.contextmanager
+def _cyclic_gc_paused() -> Iterator[None]:
+    """Evaluating a chunk allocates hundreds of thousands of short-lived containers, all freed by
+    reference counting; the cyclic collector, triggered by those allocations, walks every
+    long-lived object (caches, the chunk's rows) again and again: about 40% of the evaluation's
+    time, measured. It is paused for one chunk and resumed after it."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def _run(chunks: Iterable[_Chunk], *, now: datetime, counts: PassCounts) -> None:
     context = rule_context(now)
-    assess = functools.partial(
-        _assess_chunk,
-        context=context,
-        basis_of=policy_basis(context),
-        stale_after=timedelta(days=settings.NHIGOV_STALE_DAYS),
-        counts=counts,
-    )
+    basis_of = policy_basis(context)
+    stale_after = timedelta(days=settings.NHIGOV_STALE_DAYS)
+
+    def assess(chunk: _Chunk) -> _ChunkWrites:
+        with _cyclic_gc_paused():
+            return _assess_chunk(
+                chunk, context=context, basis_of=basis_of, stale_after=stale_after, counts=counts
+            )
+
     if connection.vendor == "postgresql" and not connection.in_atomic_block:
         _run_pipelined(chunks, assess, now=now)
         return
