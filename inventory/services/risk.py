@@ -359,6 +359,7 @@ class _ChunkWrites:
     # Analysed for the first time: what they are now is their baseline, not an event to review.
     first_analysis: set[int] = field(default_factory=set)
     bases: list[dict[str, Any]] = field(default_factory=list)  # RiskBasis rows that changed
+    reopen_ids: list[int] = field(default_factory=list)  # carried over, their suppression ended
     # A whole-range chunk: its unchanged findings are touched by one range UPDATE.
     scope: dict[str, Any] | None = None
 
@@ -470,8 +471,14 @@ def _assess_chunk(
                 identity_view(row, creds), context, privileged=privileged
             )
             for carried_rule, carried_key, carried_status, carried_severity in carried:
-                seen.add((row["id"], carried_rule, carried_key))
-                if carried_status == FindingStatus.OPEN:
+                key = (row["id"], carried_rule, carried_key)
+                seen.add(key)
+                status = _next_status(existing[key], now)
+                if status != carried_status:  # a suppression that ended: open again
+                    counts.reopened += 1
+                    out.reopened.append([row["id"], carried_rule, carried_key, carried_severity])
+                    out.reopen_ids.append(existing[key][0])
+                if status == FindingStatus.OPEN:
                     counted.append(_Carried(carried_severity))
         for result in results:
             key = (row["id"], result.rule_id, result.key[:256])
@@ -553,6 +560,10 @@ def _write_chunk(writes: _ChunkWrites, *, now: datetime) -> None:
         for start in range(0, len(to_resolve), CHUNK):
             Finding.objects.filter(id__in=to_resolve[start : start + CHUNK]).update(
                 status=FindingStatus.RESOLVED, resolved_at=now
+            )
+        for start in range(0, len(writes.reopen_ids), CHUNK):
+            Finding.objects.filter(id__in=writes.reopen_ids[start : start + CHUNK]).update(
+                status=FindingStatus.OPEN, last_seen_at=now
             )
         if writes.scope is not None:  # after resolving: what is still open or suppressed was seen
             Finding.objects.filter(**writes.scope, last_seen_at__lt=now).exclude(

@@ -403,3 +403,23 @@ def test_the_beat_task_queues_the_slices_that_close_the_pass(
     record = RiskPass.objects.get(pk=pk)
     assert record.full and record.finished_at is not None and record.identities == 1
     assert "ROLE-001" in open_rules("idle")
+
+
+def test_a_carried_over_policy_finding_reopens_when_its_suppression_ends(
+    account: Account,
+) -> None:
+    from django.utils import timezone
+
+    security = UserFactory(username="sec", role="security_admin")
+    load(account, role("admin", used=1, policies=[ADMIN_POLICY]))
+    risk_evaluate(now=NOW)
+    finding = Finding.objects.get(identity__name="admin", rule_id="PRIV-001")
+    until = timezone.now() + timedelta(days=7)
+    finding_suppress(finding=finding, actor=security, reason="Migration window", until=until)
+    during = risk_evaluate(now=until - timedelta(days=1))
+    finding.refresh_from_db()
+    assert finding.status == FindingStatus.SUPPRESSED and during.reopened == 0
+    after = risk_evaluate(now=until + timedelta(seconds=1))  # content unchanged: carried over
+    finding.refresh_from_db()
+    assert finding.status == FindingStatus.OPEN and after.reopened == 1
+    assert Identity.objects.get(name="admin").risk_tier == "critical"
