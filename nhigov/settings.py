@@ -106,11 +106,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         {"timeout": 30, "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
     )
 else:
-    # Persistent connections in production; none in tests, where the live server's request
-    # threads would otherwise leave sessions open on the test database until it is dropped.
-    DATABASES["default"].setdefault(
-        "CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", default=0 if TESTING else 60)
-    )
+    DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", default=60))
     DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
