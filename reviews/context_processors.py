@@ -8,7 +8,7 @@ from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject
 
 from reviews.choices import CampaignStatus, ItemStatus
-from reviews.models import ReviewItem
+from reviews.selectors import queue_items
 
 
 def pending_reviews(request: HttpRequest) -> dict[str, Any]:
@@ -19,8 +19,10 @@ def pending_reviews(request: HttpRequest) -> dict[str, Any]:
         return {}
 
     def count() -> int:
-        return ReviewItem.objects.filter(
-            reviewer=user, status=ItemStatus.PENDING, campaign__status=CampaignStatus.ACTIVE
-        ).count()
+        return (
+            queue_items(user)
+            .filter(status=ItemStatus.PENDING, campaign__status=CampaignStatus.ACTIVE)
+            .count()
+        )
 
     return {"pending_review_count": SimpleLazyObject(count)}

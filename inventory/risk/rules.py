@@ -1094,7 +1094,7 @@ POLICY_RULES: Final = frozenset(
     {"USR-002", "ROLE-002", "ROLE-003", "ROLE-004", "ROLE-005"}
     | {"PRIV-001", "PRIV-002", "PRIV-003", "PRIV-004"}
 )
-# An identity is privileged when one of these fires (see :func:`is_privileged`).
+# An identity is privileged when it is root or one of these fires (:func:`evaluate_with_privilege`).
 PRIVILEGE_RULES: Final = frozenset({"PRIV-001", "PRIV-002", "PRIV-003"})
 _NOT_ANALYSED: Final = PrivilegeAnalysis((), {}, (), (), 0)
 
@@ -1136,7 +1136,8 @@ def evaluate(view: IdentityView, ctx: RuleContext) -> list[FindingResult]:
 def evaluate_with_privilege(
     view: IdentityView, ctx: RuleContext
 ) -> tuple[list[FindingResult], bool]:
-    """:func:`evaluate` and :func:`is_privileged` from one analysis of the view's policies."""
+    """:func:`evaluate`, and whether the identity is privileged (root, or PRIV-001, PRIV-002 or
+    PRIV-003 fires), from one analysis of the view's policies."""
     p = _prepare(view, ctx)
     out: list[FindingResult] = []
     for check in _CHECKS_BY_KIND.get(view.kind, ()):
@@ -1154,11 +1155,6 @@ def evaluate_without_policies(
     for check in _OTHER_CHECKS_BY_KIND.get(view.kind, ()):
         out.extend(check(p))
     return out
-
-
-def is_privileged(view: IdentityView) -> bool:
-    """Root, or PRIV-001, PRIV-002 or PRIV-003 would fire on the view's policies."""
-    return view.kind == ROOT or analyze_policies(view.policies).privileged
 
 
 @dataclass(frozen=True, slots=True)

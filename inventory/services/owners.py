@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 from django.conf import settings
@@ -14,6 +13,7 @@ from django.utils import timezone
 from inventory.choices import IdentityEventKind, LifecycleState, OwnerSource
 from inventory.models import Identity, IdentityEvent, Team
 from inventory.ownership import OwnerDirectory
+from inventory.services.risk import risk_reevaluate_later
 from nhigov.audit import audit_record_many
 from nhigov.models import User
 
@@ -86,9 +86,6 @@ def owner_assign_filtered(
 
 
 ASSIGN_CHUNK = 5000
-# Up to this many changed identities are re-evaluated by the risk engine right after the change;
-# more are left to a full pass queued at once (a bulk action over a whole filter).
-REEVALUATE_INLINE_MAX = 2000
 
 
 def _assign(
@@ -192,16 +189,6 @@ def _assign(
                     )
             IdentityEvent.objects.bulk_create(events, batch_size=2000)
             audit_record_many(audit, actor=actor)
-        if changed_ids:
-            transaction.on_commit(functools.partial(_reevaluate, changed_ids))
+        # Findings that depend on the owner (no owner, owner left) follow the change.
+        risk_reevaluate_later(changed_ids)
     return len(changed_ids)
-
-
-def _reevaluate(identity_ids: list[int]) -> None:
-    """Findings that depend on the owner (no owner, owner left) follow the change."""
-    from inventory.tasks import risk_evaluate_identities, risk_full_pass
-
-    if len(identity_ids) <= REEVALUATE_INLINE_MAX:
-        risk_evaluate_identities.delay(identity_ids)
-    else:
-        risk_full_pass.delay()

@@ -162,6 +162,28 @@ def risk_evaluate(
     return record
 
 
+# Up to this many identities a change affected are re-evaluated on their own; more are left to a
+# full pass (a bulk action over a whole filter).
+REEVALUATE_IDENTITIES_MAX = 2000
+
+
+def risk_reevaluate_later(identity_ids: Iterable[int]) -> None:
+    """Once the caller's transaction commits, queue the re-evaluation of the identities a change
+    affected (owner set, deprovisioned...), so their findings, tier and flags follow it."""
+    ids = sorted(set(identity_ids))
+    if ids:
+        transaction.on_commit(functools.partial(_queue_reevaluation, ids))
+
+
+def _queue_reevaluation(identity_ids: list[int]) -> None:
+    from inventory.tasks import risk_evaluate_identities, risk_full_pass
+
+    if len(identity_ids) <= REEVALUATE_IDENTITIES_MAX:
+        risk_evaluate_identities.delay(identity_ids)
+    else:
+        risk_full_pass.delay()
+
+
 def risk_full_pass_start(
     *,
     dispatch: Callable[[int, int, int | None], object],

@@ -3,7 +3,6 @@ and their results recorded (executing them at the provider is the remediation wo
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
@@ -21,6 +20,7 @@ from inventory.choices import (
 )
 from inventory.connectors.base import IdentityRecord
 from inventory.models import Account, DiscoveryRun, Identity, IdentityEvent
+from inventory.services.risk import risk_reevaluate_later
 from nhigov.audit import audit_record
 from nhigov.models import User
 from reviews.choices import CampaignStatus, ItemStatus, RemediationStatus
@@ -55,7 +55,7 @@ def _set_lifecycle(
         lifecycle_state=to_state, lifecycle_changed_at=now
     )
     if to_state in _NOT_DEPROVISIONABLE:  # gone or disabled: its findings and tier follow
-        transaction.on_commit(functools.partial(_reevaluate, identity_id))
+        risk_reevaluate_later([identity_id])
     IdentityEvent.objects.create(
         identity_id=identity_id,
         kind=IdentityEventKind.STATE_CHANGED,
@@ -77,12 +77,6 @@ def _set_lifecycle(
         at=now,
     )
     return str(from_state)
-
-
-def _reevaluate(identity_id: int) -> None:
-    from inventory.tasks import risk_evaluate_identities
-
-    risk_evaluate_identities.delay([identity_id])
 
 
 def remediation_request_create(
